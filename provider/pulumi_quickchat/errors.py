@@ -1,0 +1,119 @@
+"""Every way a call to Quickchat can fail, as one exception family.
+
+This is the one place that turns a failure into a sentence a user can act on:
+the operation, the HTTP status, Quickchat's own error code and message, and
+what to do next. Nothing here ever sees the API token, so no message can carry
+it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+TOKEN_SETTINGS = (
+    "the resource's `api_token`, the stack config `quickchat:apiToken` "
+    "(`pulumi config set --secret quickchat:apiToken <token>`), "
+    "or the environment variable QUICKCHAT_API_TOKEN"
+)
+TOKEN_PAGE = "the Quickchat Dashboard (Settings > API tokens)"
+
+# What to do, by HTTP status. The wording is the README's troubleshooting
+# table; tests/test_docs.py keeps the two in step.
+HINTS: dict[int, str] = {
+    400: "Quickchat rejected the request as malformed; check the values sent, "
+    "and report a bug against pulumi-quickchat if they look right.",
+    401: "The API token is invalid, expired or revoked. Create a new one in "
+    f"{TOKEN_PAGE} and set it in {TOKEN_SETTINGS}.",
+    402: "The Quickchat plan of this AI Agent does not include this feature or "
+    "has lapsed; check billing in the Quickchat Dashboard.",
+    403: "The API token's scope lacks write_all. Create a token with the "
+    f"write_all scope in {TOKEN_PAGE}; read_all tokens can only read.",
+    404: "Quickchat does not know this AI Agent (scenario) or the endpoint; "
+    "check that the token belongs to an existing agent and that the base URL "
+    "is right (quickchat:baseUrl / QUICKCHAT_API_BASE_URL).",
+    409: "Another change to this AI Agent's configuration was in progress; run the command again.",
+    422: "Quickchat rejected the values; fix the field it names.",
+    429: "Quickchat's rate limit (120 reads and 60 writes per minute per token) "
+    "was still exceeded after retrying; wait a minute, or run fewer updates "
+    "at once (`pulumi up --parallel N`).",
+    500: "Quickchat failed internally and kept failing after retries; try again later.",
+    502: "A gateway in front of Quickchat failed and kept failing after retries; try again later.",
+    503: "Quickchat is unavailable and stayed so after retries; try again later.",
+    504: "A gateway in front of Quickchat timed out and kept doing so after "
+    "retries; try again later.",
+}
+GENERIC_HINT = "Unexpected answer from Quickchat; try again, and report it if it persists."
+
+
+class QuickchatError(Exception):
+    """Base of every error raised by pulumi-quickchat's client."""
+
+
+class QuickchatConfigError(QuickchatError):
+    """The client cannot be built: no token, or an unusable base URL."""
+
+
+class QuickchatRequestError(QuickchatError):
+    """A request to Quickchat did not succeed; says which request it was."""
+
+    def __init__(self, method: str, path: str, detail: str, hint: str) -> None:
+        self.method = method
+        self.path = path
+        self.detail = detail
+        self.hint = hint
+        super().__init__(f"{method} {path} failed: {detail}. {hint}")
+
+
+class QuickchatAPIError(QuickchatRequestError):
+    """Quickchat answered with an error status.
+
+    `code` and `message` are Quickchat's own, from its error body
+    (`{"errors": {"root": [{"code": ..., "message": ...}]}}`), when it sent one.
+    """
+
+    def __init__(
+        self, method: str, path: str, status: int, code: str | None, message: str | None
+    ) -> None:
+        self.status = status
+        self.code = code
+        self.message = message
+        said = f"{code}: {message}" if code or message else "no error details"
+        super().__init__(method, path, f"HTTP {status} ({said})", HINTS.get(status, GENERIC_HINT))
+
+
+class QuickchatTransportError(QuickchatRequestError):
+    """No usable HTTP answer: connection refused or cut, timed out, retries spent."""
+
+    def __init__(self, method: str, path: str, detail: str) -> None:
+        super().__init__(
+            method,
+            path,
+            detail,
+            "Check the network path to Quickchat and the base URL "
+            "(quickchat:baseUrl / QUICKCHAT_API_BASE_URL), then run the command again.",
+        )
+
+
+class QuickchatResponseError(QuickchatRequestError):
+    """Quickchat answered 200 with a body that is not a configuration."""
+
+    def __init__(self, method: str, path: str, detail: str) -> None:
+        super().__init__(
+            method,
+            path,
+            f"unexpected response body ({detail})",
+            "Nothing was recorded; run the command again, and report it if it persists.",
+        )
+
+
+def parse_error_body(body: Any) -> tuple[str | None, str | None]:
+    """Quickchat's first error code and message, or (None, None) if the body has none."""
+    try:
+        first = body["errors"]["root"][0]
+        code, message = first.get("code"), first.get("message")
+    except (KeyError, IndexError, TypeError, AttributeError):
+        return None, None
+    return (
+        code if isinstance(code, str) else None,
+        message if isinstance(message, str) else None,
+    )

@@ -1,0 +1,144 @@
+"""Provider wiring: where the token and base URL come from, and the clients built from them.
+
+Everything here lives in the plugin process and nowhere else. The provider
+object that Pulumi pickles into state carries none of it: refresh and destroy
+find the token again from the resource's inputs, the stack config received
+through `configure`, or the environment.
+
+First found wins:
+
+- token: the resource's `api_token`; stack config `quickchat:apiToken`;
+  environment `QUICKCHAT_API_TOKEN`; otherwise an error.
+- base URL: the resource's `base_url`; stack config `quickchat:baseUrl`;
+  environment `QUICKCHAT_API_BASE_URL`; otherwise https://app.quickchat.ai.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .client import (
+    DEFAULT_BACKOFF_FACTOR,
+    DEFAULT_BASE_URL,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_READ_TIMEOUT,
+    QuickchatClient,
+)
+from .errors import TOKEN_SETTINGS, QuickchatConfigError
+
+TOKEN_CONFIG_KEY = "quickchat:apiToken"
+BASE_URL_CONFIG_KEY = "quickchat:baseUrl"
+TOKEN_ENV = "QUICKCHAT_API_TOKEN"
+BASE_URL_ENV = "QUICKCHAT_API_BASE_URL"
+# Tuning for unusual networks (and for tests that inject faults).
+MAX_RETRIES_ENV = "QUICKCHAT_MAX_RETRIES"
+READ_TIMEOUT_ENV = "QUICKCHAT_READ_TIMEOUT"
+BACKOFF_ENV = "QUICKCHAT_RETRY_BACKOFF"
+
+_lock = threading.Lock()
+# The stack's config, as the engine's Configure call delivered it (secrets
+# decrypted). Replaced whole, never mutated, so readers need no lock.
+_stack_config: Mapping[str, Any] = {}
+# One client (and so one connection pool) per token and base URL, shared by
+# the plugin host's worker threads. Keyed by a hash so the dict holds no token
+# in a form a debugger dump would show next to its purpose.
+_clients: dict[tuple[str, str], QuickchatClient] = {}
+
+
+def configure(stack_config: Mapping[str, Any]) -> None:
+    """Keep the stack config the engine sent (called from the provider's `configure`)."""
+    global _stack_config
+    _stack_config = dict(stack_config)
+
+
+@dataclass(frozen=True)
+class Found:
+    """A setting's value and where it came from, for error messages."""
+
+    value: str
+    source: str
+
+
+def _config_string(key: str) -> str | None:
+    value = _stack_config.get(key)
+    return value if isinstance(value, str) else None
+
+
+def find_token(inputs: Mapping[str, Any]) -> Found | None:
+    """The API token for a resource, first found wins; None if there is none."""
+    given = inputs.get("api_token")
+    if isinstance(given, str):
+        return Found(given, "the resource's api_token")
+    configured = _config_string(TOKEN_CONFIG_KEY)
+    if configured is not None:
+        return Found(configured, f"stack config {TOKEN_CONFIG_KEY}")
+    from_env = os.environ.get(TOKEN_ENV)
+    if from_env is not None:
+        return Found(from_env, f"environment variable {TOKEN_ENV}")
+    return None
+
+
+def find_base_url(inputs: Mapping[str, Any]) -> Found:
+    """The base URL for a resource, first found wins."""
+    given = inputs.get("base_url")
+    if isinstance(given, str):
+        return Found(given, "the resource's base_url")
+    configured = _config_string(BASE_URL_CONFIG_KEY)
+    if configured is not None:
+        return Found(configured, f"stack config {BASE_URL_CONFIG_KEY}")
+    from_env = os.environ.get(BASE_URL_ENV)
+    if from_env is not None:
+        return Found(from_env, f"environment variable {BASE_URL_ENV}")
+    return Found(DEFAULT_BASE_URL, "the default")
+
+
+def normalize_base_url(base_url: str) -> str:
+    return base_url.rstrip("/")
+
+
+def require_token(inputs: Mapping[str, Any]) -> str:
+    found = find_token(inputs)
+    if found is None:
+        raise QuickchatConfigError(f"No Quickchat API token: set {TOKEN_SETTINGS}.")
+    return found.value
+
+
+def _env_number(name: str, default: float, *, integer: bool = False) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw) if integer else float(raw)
+    except ValueError:
+        value = -1
+    if value < 0:
+        kind = "a whole number" if integer else "a number of seconds"
+        raise QuickchatConfigError(f"Environment variable {name} must be {kind} >= 0, got {raw!r}.")
+    return value
+
+
+def client_for(token: str, base_url: str) -> QuickchatClient:
+    """The shared client for this token and base URL, built on first use (thread-safe)."""
+    key = (hashlib.sha256(token.encode()).hexdigest(), normalize_base_url(base_url))
+    with _lock:
+        client = _clients.get(key)
+        if client is None:
+            client = QuickchatClient(
+                token,
+                base_url,
+                max_retries=int(_env_number(MAX_RETRIES_ENV, DEFAULT_MAX_RETRIES, integer=True)),
+                read_timeout=_env_number(READ_TIMEOUT_ENV, DEFAULT_READ_TIMEOUT),
+                backoff_factor=_env_number(BACKOFF_ENV, DEFAULT_BACKOFF_FACTOR),
+            )
+            _clients[key] = client
+        return client
+
+
+def client_from(props: Mapping[str, Any]) -> QuickchatClient:
+    """The client for a resource's inputs or recorded outputs."""
+    return client_for(require_token(props), find_base_url(props).value)
