@@ -185,7 +185,9 @@ def diff_against_state(olds: Mapping[str, Any], news: Mapping[str, Any]) -> dyna
 
     replaces: list[str] = []
     new_url = news.get(BASE_URL)
-    if not _is_unknown(new_url):
+    if _is_unknown(new_url):
+        changed.append(BASE_URL)  # where to is not known until up; update checks it
+    else:
         wanted_url = provider.normalize_base_url(provider.find_base_url(news).value)
         if olds.get(BASE_URL) is not None and wanted_url != olds[BASE_URL]:
             replaces.append(BASE_URL)
@@ -307,11 +309,19 @@ class ConversationRatingConfigProvider(dynamic.ResourceProvider):
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.UpdateResult:
         client, scenario_id, base_url = _connect(news)
+        # Diff could not see these when they were unknown at preview; a
+        # different agent or address needs a replacement, not an update.
         if olds.get(SCENARIO_ID) not in (None, scenario_id):
             raise QuickchatConfigError(
                 f"The API token now belongs to AI Agent {scenario_id!r}, but this resource "
                 f"manages {olds[SCENARIO_ID]!r}. Nothing was changed; run `pulumi up` again "
                 "to replace the resource now that the token is known."
+            )
+        if olds.get(BASE_URL) not in (None, base_url):
+            raise QuickchatConfigError(
+                f"The base URL is now {base_url!r}, but this resource was managed through "
+                f"{olds[BASE_URL]!r}. Nothing was changed; run `pulumi up` again to replace "
+                "the resource now that the base URL is known."
             )
         desired = _desired(news)
         if desired.to_api() == {f: olds.get(f) for f in MANAGED_FIELDS}:

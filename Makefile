@@ -1,0 +1,32 @@
+# The two commands a user needs (README "Quick start"):
+#   make quickstart   run examples/basic against a local Quickchat emulator
+#   make test         lint, type-check and run every test
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: test quickstart lint venv clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+venv: $(VENV)/.installed
+
+lint: venv
+	$(BIN)/ruff check provider tests examples
+	$(BIN)/ruff format --check provider tests examples
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/python -m pytest
+
+quickstart: venv
+	$(BIN)/python scripts/quickstart.py
+
+clean:
+	rm -rf $(VENV) .quickstart

@@ -1,0 +1,44 @@
+"""Assertions shared by the test modules."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+from pulumi_quickchat.emulator import EmulatorAdmin
+
+
+def requests_sent(admin: EmulatorAdmin) -> list[str]:
+    """The API requests Quickchat saw since the last call, as "METHOD status" lines."""
+    log = admin.request_log()
+    admin.clear_request_log()
+    return [f"{entry['method']} {entry['status']}" for entry in log]
+
+
+def assert_token_only_under_api_token(texts: list[str], token: str) -> None:
+    """The token appears in no response, except as the value of `api_token`.
+
+    `api_token` is the one output the resource lists in
+    additional_secret_outputs, so the engine encrypts it in state.
+    """
+    for text in texts:
+        if token not in text:
+            continue
+        document = json.loads(text)
+        properties = document.get("properties") or document.get("inputs") or {}
+        stripped = {k: v for k, v in properties.items() if k != "api_token"}
+        assert token not in json.dumps(stripped), "token outside api_token"
+        for key in ("id", "failures"):
+            assert token not in json.dumps(document.get(key, "")), f"token in {key}"
+
+
+def assert_provider_holds_no_secret(serialized: str, *secrets: str) -> None:
+    raw = base64.b64decode(serialized)
+    for value in secrets:
+        assert value.encode() not in raw
+        assert value not in serialized
+
+
+def config_of(admin: EmulatorAdmin, scenario_id: str) -> dict[str, Any]:
+    return dict(admin.get_configuration(scenario_id))

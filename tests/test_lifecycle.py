@@ -1,0 +1,321 @@
+"""Whole lifecycles through the real plugin host, as the Pulumi CLI drives it.
+
+Each step is checked three ways: what the engine would record, what the
+Quickchat emulator now holds, and how many requests reached it (DESIGN.md's
+lifecycle table).
+"""
+
+from __future__ import annotations
+
+import pytest
+from support.checks import (
+    assert_provider_holds_no_secret,
+    assert_token_only_under_api_token,
+    config_of,
+    requests_sent,
+)
+from support.plugin_host import UNKNOWN, CheckFailed, Engine, PluginHost, ProviderError
+
+from pulumi_quickchat.emulator import EmulatorAdmin, EmulatorProcess
+from pulumi_quickchat.emulator.models import AgentJson
+
+BOTH = ["HELPFUL_THUMBS", "EXPERIENCE_THUMBS"]
+DISABLED = {
+    "conv_rating_active": False,
+    "conv_rating_popup_active": False,
+    "conv_rating_question_codes": BOTH,
+}
+
+
+def test_full_lifecycle_preview_up_noop_update_drift_destroy(
+    engine: Engine, admin: EmulatorAdmin, agent: AgentJson, token: str
+) -> None:
+    scenario = agent["scenario_id"]
+    program = {"conv_rating_active": True}
+
+    # 1. preview of a new stack: check and diff only, nothing sent.
+    plan = engine.plan("ratings", program)
+    assert plan.action == "create"
+    assert plan.inputs == {
+        "conv_rating_active": True,
+        "conv_rating_popup_active": True,
+        "conv_rating_question_codes": BOTH,
+    }
+    assert requests_sent(admin) == []
+
+    # 2. up creates: one PATCH of the whole desired state; outputs are Quickchat's answer.
+    assert engine.up("ratings", program).action == "create"
+    assert requests_sent(admin) == ["PATCH 200"]
+    state = engine.state["ratings"]
+    assert state.id == scenario
+    assert state.outputs == {
+        "conv_rating_active": True,
+        "conv_rating_popup_active": True,
+        "conv_rating_question_codes": BOTH,
+        "scenario_id": scenario,
+        "base_url": admin.url,
+    }
+    assert config_of(admin, scenario) == {**DISABLED, "conv_rating_active": True,
+                                          "conv_rating_popup_active": True}
+
+    # 3. a second up with nothing changed sends nothing.
+    assert engine.up("ratings", program).action == "same"
+    assert requests_sent(admin) == []
+
+    # 4. one field changed: one PATCH.
+    program = {"conv_rating_active": True, "conv_rating_question_codes": ["EXPERIENCE_THUMBS"]}
+    assert engine.up("ratings", program).action == "update"
+    assert requests_sent(admin) == ["PATCH 200"]
+    assert config_of(admin, scenario)["conv_rating_question_codes"] == ["EXPERIENCE_THUMBS"]
+    assert engine.state["ratings"].outputs["conv_rating_question_codes"] == ["EXPERIENCE_THUMBS"]
+
+    # 5. someone turns rating off in the Dashboard; refresh (one GET) sees it ...
+    admin.edit_configuration(scenario, {"conv_rating_active": False,
+                                        "conv_rating_popup_active": False})
+    refreshed = engine.refresh("ratings")
+    assert requests_sent(admin) == ["GET 200"]
+    assert refreshed is not None
+    assert refreshed.outputs["conv_rating_active"] is False
+    assert refreshed.inputs["conv_rating_active"] is False  # no stale inputs
+    # ... the next preview shows the change back, and up puts it back.
+    assert engine.plan("ratings", program).action == "update"
+    assert engine.up("ratings", program).action == "update"
+    assert requests_sent(admin) == ["PATCH 200"]
+    assert config_of(admin, scenario)["conv_rating_active"] is True
+
+    # 6. destroy resets the agent to disabled defaults with one PATCH.
+    engine.destroy("ratings")
+    assert requests_sent(admin) == ["PATCH 200"]
+    assert config_of(admin, scenario) == DISABLED
+    assert "ratings" not in engine.state
+
+    assert_token_only_under_api_token(engine.host.responses, token)
+    assert_provider_holds_no_secret(engine.host.provider, token)
+
+
+def test_create_adopts_whatever_the_agent_has(
+    engine: Engine, admin: EmulatorAdmin
+) -> None:
+    agent = admin.create_agent(configuration={"conv_rating_active": True,
+                                              "conv_rating_popup_active": True,
+                                              "conv_rating_question_codes": ["HELPFUL_THUMBS"]})
+    host = engine.host
+    host.configure({"quickchat:apiToken": agent["tokens"]["write_all"],
+                    "quickchat:baseUrl": admin.url})
+    engine.up("ratings", {"conv_rating_active": False})
+    assert config_of(admin, agent["scenario_id"]) == DISABLED
+
+
+def test_token_rotation_for_the_same_agent_writes_nothing_and_is_no_replacement(
+    engine: Engine, admin: EmulatorAdmin, agent: AgentJson, token: str
+) -> None:
+    scenario = agent["scenario_id"]
+    program = {"conv_rating_active": True, "api_token": token}
+    engine.up("ratings", program)
+    requests_sent(admin)
+
+    rotated = admin.issue_token(scenario, "write_all")
+    plan = engine.up("ratings", {**program, "api_token": rotated})
+    assert plan.action == "update" and plan.replaces == []
+    assert requests_sent(admin) == []
+    assert engine.state["ratings"].outputs["api_token"] == rotated
+
+    # The old token is revoked; refresh and destroy use the recorded new one.
+    admin.revoke_token(token)
+    engine.refresh("ratings")
+    engine.destroy("ratings")
+    assert requests_sent(admin) == ["GET 200", "PATCH 200"]
+    assert config_of(admin, scenario) == DISABLED
+    for secret in (token, rotated):
+        assert_token_only_under_api_token(engine.host.responses, secret)
+
+
+def test_token_rotation_in_stack_config_writes_nothing(
+    start_host: type[PluginHost], admin: EmulatorAdmin, agent: AgentJson, token: str
+) -> None:
+    first = start_host()
+    first.configure({"quickchat:apiToken": token, "quickchat:baseUrl": admin.url})
+    engine = Engine(first)
+    engine.up("ratings", {"conv_rating_active": True})
+    requests_sent(admin)
+
+    # A new `pulumi up` (a new plugin process) with the rotated token in config.
+    rotated = admin.issue_token(agent["scenario_id"], "write_all")
+    admin.revoke_token(token)
+    engine.host = start_host()
+    engine.host.configure({"quickchat:apiToken": rotated, "quickchat:baseUrl": admin.url})
+    assert engine.up("ratings", {"conv_rating_active": True}).action == "same"
+    engine.refresh("ratings")
+    assert requests_sent(admin) == ["GET 200"]
+
+
+def test_a_token_for_another_agent_replaces_the_resource(
+    engine: Engine, admin: EmulatorAdmin, agent: AgentJson, token: str
+) -> None:
+    engine.up("ratings", {"conv_rating_active": True, "api_token": token})
+    other = admin.create_agent()
+    requests_sent(admin)
+
+    plan = engine.up("ratings", {"conv_rating_active": True,
+                                 "api_token": other["tokens"]["write_all"]})
+    assert plan.action == "replace" and plan.replaces == ["api_token"]
+    # delete-before-replace: the old agent is reset, then the new one written.
+    assert requests_sent(admin) == ["PATCH 200", "PATCH 200"]
+    assert config_of(admin, agent["scenario_id"]) == DISABLED
+    assert config_of(admin, other["scenario_id"])["conv_rating_active"] is True
+    assert engine.state["ratings"].id == other["scenario_id"]
+
+
+def test_another_base_url_replaces_the_resource(
+    engine: Engine, admin: EmulatorAdmin, emulator: EmulatorProcess
+) -> None:
+    engine.up("ratings", {"conv_rating_active": True})
+    # The same emulator under another loopback name is another base URL.
+    other_url = emulator.url.replace("127.0.0.1", "localhost")
+    plan = engine.plan("ratings", {"conv_rating_active": True, "base_url": other_url})
+    assert plan.action == "replace" and plan.replaces == ["base_url"]
+
+
+def test_preview_with_unknown_inputs_neither_fails_nor_sends(
+    engine: Engine, admin: EmulatorAdmin
+) -> None:
+    engine.up("ratings", {"conv_rating_active": True})
+    requests_sent(admin)
+    for program in (
+        {"conv_rating_active": UNKNOWN},
+        {"conv_rating_active": True, "conv_rating_question_codes": UNKNOWN},
+        {"conv_rating_active": True, "conv_rating_question_codes": ["HELPFUL_THUMBS", UNKNOWN]},
+        {"conv_rating_active": True, "api_token": UNKNOWN},
+        {"conv_rating_active": True, "base_url": UNKNOWN},
+    ):
+        assert engine.plan("ratings", program).action == "update", program
+    assert requests_sent(admin) == []
+
+
+def test_a_new_resource_with_unknown_inputs_previews_as_create(engine: Engine) -> None:
+    plan = engine.plan("ratings", {"conv_rating_active": UNKNOWN, "api_token": UNKNOWN})
+    assert plan.action == "create"
+
+
+BAD_INPUTS = [
+    ({}, "conv_rating_active"),
+    ({"conv_rating_active": "true"}, "conv_rating_active"),
+    ({"conv_rating_active": True, "conv_rating_popup_active": False}, "conv_rating_popup_active"),
+    ({"conv_rating_active": True, "conv_rating_popup_active": "yes"}, "conv_rating_popup_active"),
+    ({"conv_rating_active": True, "conv_rating_question_codes": ["THUMBS"]},
+     "conv_rating_question_codes"),
+    ({"conv_rating_active": True, "conv_rating_question_codes": ["helpful_thumbs"]},
+     "conv_rating_question_codes"),
+    ({"conv_rating_active": True, "conv_rating_question_codes": ["HELPFUL_THUMBS"] * 2},
+     "conv_rating_question_codes"),
+    ({"conv_rating_active": True, "conv_rating_question_codes": []},
+     "conv_rating_question_codes"),
+    ({"conv_rating_active": True, "conv_rating_question_codes": "HELPFUL_THUMBS"},
+     "conv_rating_question_codes"),
+    ({"conv_rating_active": True, "api_token": "  "}, "api_token"),
+    ({"conv_rating_active": True, "base_url": "http://quickchat.example.com"}, "base_url"),
+    ({"conv_rating_active": True, "base_url": "app.quickchat.ai"}, "base_url"),
+]
+
+
+@pytest.mark.parametrize(("program", "prop"), BAD_INPUTS)
+def test_check_rejects_bad_input_naming_the_property_with_nothing_sent(
+    engine: Engine, admin: EmulatorAdmin, program: dict[str, object], prop: str
+) -> None:
+    with pytest.raises(CheckFailed) as failed:
+        engine.up("ratings", program)
+    assert failed.value.properties == [prop]
+    assert str(failed.value).startswith(f"{prop}: ")
+    assert requests_sent(admin) == []
+
+
+def test_check_suggests_the_nearest_code(engine: Engine) -> None:
+    with pytest.raises(CheckFailed, match="did you mean 'HELPFUL_THUMBS'"):
+        engine.plan("ratings", {"conv_rating_active": True,
+                                "conv_rating_question_codes": ["HELPFUL_THUMS"]})
+
+
+def test_check_fails_when_no_token_is_configured_anywhere(
+    start_host: type[PluginHost], admin: EmulatorAdmin
+) -> None:
+    host = start_host()
+    host.configure({"quickchat:baseUrl": admin.url})
+    with pytest.raises(CheckFailed, match="quickchat:apiToken") as failed:
+        Engine(host).plan("ratings", {"conv_rating_active": True})
+    assert failed.value.properties == ["api_token"]
+
+
+def test_token_and_base_url_from_the_environment(
+    start_host: type[PluginHost], admin: EmulatorAdmin, agent: AgentJson, token: str
+) -> None:
+    host = start_host({"QUICKCHAT_API_TOKEN": token, "QUICKCHAT_API_BASE_URL": admin.url})
+    host.configure({})
+    engine = Engine(host)
+    engine.up("ratings", {"conv_rating_active": True})
+    assert engine.state["ratings"].id == agent["scenario_id"]
+    assert config_of(admin, agent["scenario_id"])["conv_rating_active"] is True
+
+
+def test_a_revoked_token_at_up_says_what_to_do_and_records_nothing(
+    engine: Engine, admin: EmulatorAdmin, token: str
+) -> None:
+    admin.revoke_token(token)
+    with pytest.raises(ProviderError) as failed:
+        engine.up("ratings", {"conv_rating_active": True})
+    details = failed.value.details
+    assert "HTTP 401" in details and "PERMISSION_DENIED" in details
+    assert "quickchat:apiToken" in details and "QUICKCHAT_API_TOKEN" in details
+    assert token not in details
+    assert "ratings" not in engine.state
+    assert requests_sent(admin) == ["PATCH 401"]  # 4xx is never retried
+
+
+def test_a_read_only_token_at_up_says_it_lacks_write_all(
+    engine: Engine, admin: EmulatorAdmin, agent: AgentJson
+) -> None:
+    read_only = agent["tokens"]["read_all"]
+    with pytest.raises(ProviderError) as failed:
+        engine.up("ratings", {"conv_rating_active": True, "api_token": read_only})
+    details = failed.value.details
+    assert "HTTP 403" in details
+    assert "Insufficient token scope. Required: write_all" in details
+    assert "write_all scope" in details
+    assert read_only not in details
+    assert "ratings" not in engine.state
+
+
+def test_a_failed_destroy_keeps_the_resource(
+    engine: Engine, admin: EmulatorAdmin, agent: AgentJson, token: str
+) -> None:
+    engine.up("ratings", {"conv_rating_active": True})
+    admin.revoke_token(token)
+    with pytest.raises(ProviderError, match="HTTP 401"):
+        engine.destroy("ratings")
+    assert "ratings" in engine.state
+    assert config_of(admin, agent["scenario_id"])["conv_rating_active"] is True
+
+
+def test_refresh_drops_a_resource_whose_agent_was_deleted(
+    engine: Engine, admin: EmulatorAdmin, agent: AgentJson
+) -> None:
+    engine.up("ratings", {"conv_rating_active": True})
+    admin.delete_agent(agent["scenario_id"])
+    assert engine.refresh("ratings") is None
+    assert "ratings" not in engine.state
+
+
+def test_per_resource_token_is_recorded_only_under_api_token(
+    engine: Engine, admin: EmulatorAdmin, agent: AgentJson
+) -> None:
+    token = admin.issue_token(agent["scenario_id"], "write_all")
+    engine.host.configure({"quickchat:baseUrl": admin.url})
+    program = {"conv_rating_active": True, "api_token": token}
+    engine.up("ratings", program)
+    engine.up("ratings", program)
+    engine.refresh("ratings")
+    engine.destroy("ratings")
+    assert engine.host.responses, "no responses recorded"
+    assert_token_only_under_api_token(engine.host.responses, token)
+    assert token not in engine.host.stderr()
+    for entry in admin.request_log():
+        assert token not in str(entry)
