@@ -7,11 +7,13 @@ loopback sockets, as Quickchat, the provider and the Pulumi engine do.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+
 import pytest
-from support.plugin_host import Engine, PluginHost, secret
 
 from pulumi_quickchat.emulator import EmulatorAdmin, EmulatorProcess
 from pulumi_quickchat.emulator.models import AgentJson
+
+from support.plugin_host import Engine, PluginHost, secret
 
 # Faults are retried with the real policy, only with shorter waits, so a
 # suite of fault tests stays quick. The README documents these knobs.
@@ -55,7 +57,9 @@ def start_host() -> Iterator[Callable[..., PluginHost]]:
 
 
 @pytest.fixture
-def host(start_host: Callable[..., PluginHost], emulator: EmulatorProcess, token: str) -> PluginHost:
+def host(
+    start_host: Callable[..., PluginHost], emulator: EmulatorProcess, token: str
+) -> PluginHost:
     """A plugin host configured as `pulumi config set --secret quickchat:apiToken` would."""
     host = start_host()
     host.configure({"quickchat:apiToken": secret(token), "quickchat:baseUrl": emulator.url})

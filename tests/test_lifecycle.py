@@ -8,6 +8,10 @@ lifecycle table).
 from __future__ import annotations
 
 import pytest
+
+from pulumi_quickchat.emulator import EmulatorAdmin, EmulatorProcess
+from pulumi_quickchat.emulator.models import AgentJson
+
 from support.checks import (
     assert_provider_holds_no_secret,
     assert_token_only_under_api_token,
@@ -15,9 +19,6 @@ from support.checks import (
     requests_sent,
 )
 from support.plugin_host import UNKNOWN, CheckFailed, Engine, PluginHost, ProviderError
-
-from pulumi_quickchat.emulator import EmulatorAdmin, EmulatorProcess
-from pulumi_quickchat.emulator.models import AgentJson
 
 BOTH = ["HELPFUL_THUMBS", "EXPERIENCE_THUMBS"]
 DISABLED = {
@@ -55,8 +56,11 @@ def test_full_lifecycle_preview_up_noop_update_drift_destroy(
         "scenario_id": scenario,
         "base_url": admin.url,
     }
-    assert config_of(admin, scenario) == {**DISABLED, "conv_rating_active": True,
-                                          "conv_rating_popup_active": True}
+    assert config_of(admin, scenario) == {
+        **DISABLED,
+        "conv_rating_active": True,
+        "conv_rating_popup_active": True,
+    }
 
     # 3. a second up with nothing changed sends nothing.
     assert engine.up("ratings", program).action == "same"
@@ -70,8 +74,9 @@ def test_full_lifecycle_preview_up_noop_update_drift_destroy(
     assert engine.state["ratings"].outputs["conv_rating_question_codes"] == ["EXPERIENCE_THUMBS"]
 
     # 5. someone turns rating off in the Dashboard; refresh (one GET) sees it ...
-    admin.edit_configuration(scenario, {"conv_rating_active": False,
-                                        "conv_rating_popup_active": False})
+    admin.edit_configuration(
+        scenario, {"conv_rating_active": False, "conv_rating_popup_active": False}
+    )
     refreshed = engine.refresh("ratings")
     assert requests_sent(admin) == ["GET 200"]
     assert refreshed is not None
@@ -93,15 +98,18 @@ def test_full_lifecycle_preview_up_noop_update_drift_destroy(
     assert_provider_holds_no_secret(engine.host.provider, token)
 
 
-def test_create_adopts_whatever_the_agent_has(
-    engine: Engine, admin: EmulatorAdmin
-) -> None:
-    agent = admin.create_agent(configuration={"conv_rating_active": True,
-                                              "conv_rating_popup_active": True,
-                                              "conv_rating_question_codes": ["HELPFUL_THUMBS"]})
+def test_create_adopts_whatever_the_agent_has(engine: Engine, admin: EmulatorAdmin) -> None:
+    agent = admin.create_agent(
+        configuration={
+            "conv_rating_active": True,
+            "conv_rating_popup_active": True,
+            "conv_rating_question_codes": ["HELPFUL_THUMBS"],
+        }
+    )
     host = engine.host
-    host.configure({"quickchat:apiToken": agent["tokens"]["write_all"],
-                    "quickchat:baseUrl": admin.url})
+    host.configure(
+        {"quickchat:apiToken": agent["tokens"]["write_all"], "quickchat:baseUrl": admin.url}
+    )
     engine.up("ratings", {"conv_rating_active": False})
     assert config_of(admin, agent["scenario_id"]) == DISABLED
 
@@ -156,8 +164,9 @@ def test_a_token_for_another_agent_replaces_the_resource(
     other = admin.create_agent()
     requests_sent(admin)
 
-    plan = engine.up("ratings", {"conv_rating_active": True,
-                                 "api_token": other["tokens"]["write_all"]})
+    plan = engine.up(
+        "ratings", {"conv_rating_active": True, "api_token": other["tokens"]["write_all"]}
+    )
     assert plan.action == "replace" and plan.replaces == ["api_token"]
     # delete-before-replace: the old agent is reset, then the new one written.
     assert requests_sent(admin) == ["PATCH 200", "PATCH 200"]
@@ -202,16 +211,23 @@ BAD_INPUTS = [
     ({"conv_rating_active": "true"}, "conv_rating_active"),
     ({"conv_rating_active": True, "conv_rating_popup_active": False}, "conv_rating_popup_active"),
     ({"conv_rating_active": True, "conv_rating_popup_active": "yes"}, "conv_rating_popup_active"),
-    ({"conv_rating_active": True, "conv_rating_question_codes": ["THUMBS"]},
-     "conv_rating_question_codes"),
-    ({"conv_rating_active": True, "conv_rating_question_codes": ["helpful_thumbs"]},
-     "conv_rating_question_codes"),
-    ({"conv_rating_active": True, "conv_rating_question_codes": ["HELPFUL_THUMBS"] * 2},
-     "conv_rating_question_codes"),
-    ({"conv_rating_active": True, "conv_rating_question_codes": []},
-     "conv_rating_question_codes"),
-    ({"conv_rating_active": True, "conv_rating_question_codes": "HELPFUL_THUMBS"},
-     "conv_rating_question_codes"),
+    (
+        {"conv_rating_active": True, "conv_rating_question_codes": ["THUMBS"]},
+        "conv_rating_question_codes",
+    ),
+    (
+        {"conv_rating_active": True, "conv_rating_question_codes": ["helpful_thumbs"]},
+        "conv_rating_question_codes",
+    ),
+    (
+        {"conv_rating_active": True, "conv_rating_question_codes": ["HELPFUL_THUMBS"] * 2},
+        "conv_rating_question_codes",
+    ),
+    ({"conv_rating_active": True, "conv_rating_question_codes": []}, "conv_rating_question_codes"),
+    (
+        {"conv_rating_active": True, "conv_rating_question_codes": "HELPFUL_THUMBS"},
+        "conv_rating_question_codes",
+    ),
     ({"conv_rating_active": True, "api_token": "  "}, "api_token"),
     ({"conv_rating_active": True, "base_url": "http://quickchat.example.com"}, "base_url"),
     ({"conv_rating_active": True, "base_url": "app.quickchat.ai"}, "base_url"),
@@ -231,8 +247,9 @@ def test_check_rejects_bad_input_naming_the_property_with_nothing_sent(
 
 def test_check_suggests_the_nearest_code(engine: Engine) -> None:
     with pytest.raises(CheckFailed, match="did you mean 'HELPFUL_THUMBS'"):
-        engine.plan("ratings", {"conv_rating_active": True,
-                                "conv_rating_question_codes": ["HELPFUL_THUMS"]})
+        engine.plan(
+            "ratings", {"conv_rating_active": True, "conv_rating_question_codes": ["HELPFUL_THUMS"]}
+        )
 
 
 def test_check_fails_when_no_token_is_configured_anywhere(

@@ -74,7 +74,7 @@ class PluginHost:
     """The real dynamic-provider plugin host, in its own process, spoken to over gRPC."""
 
     def __init__(self, env: dict[str, str] | None = None) -> None:
-        self._stderr = tempfile.TemporaryFile()
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - closed with the host
         self.process = subprocess.Popen(
             [sys.executable, "-m", "pulumi.dynamic"],
             stdout=subprocess.PIPE,
@@ -132,7 +132,8 @@ class PluginHost:
         response = self._call(
             "Check",
             proto.CheckRequest(
-                urn=self.urn("r"), olds=self._props(olds) if olds else to_struct({}),
+                urn=self.urn("r"),
+                olds=self._props(olds) if olds else to_struct({}),
                 news=self._props(news),
             ),
         )
@@ -142,8 +143,9 @@ class PluginHost:
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> Any:
         return self._call(
             "Diff",
-            proto.DiffRequest(id=id_, urn=self.urn("r"), olds=self._props(olds),
-                              news=self._props(news)),
+            proto.DiffRequest(
+                id=id_, urn=self.urn("r"), olds=self._props(olds), news=self._props(news)
+            ),
         )
 
     def create(self, news: dict[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -157,22 +159,28 @@ class PluginHost:
     ) -> tuple[str, dict[str, Any], dict[str, Any]]:
         response = self._call(
             "Read",
-            proto.ReadRequest(id=id_, urn=self.urn("r"), properties=self._props(outputs),
-                              inputs=self._props(inputs)),
+            proto.ReadRequest(
+                id=id_,
+                urn=self.urn("r"),
+                properties=self._props(outputs),
+                inputs=self._props(inputs),
+            ),
         )
         return response.id, from_struct(response.properties), from_struct(response.inputs)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dict[str, Any]:
         response = self._call(
             "Update",
-            proto.UpdateRequest(id=id_, urn=self.urn("r"), olds=self._props(olds),
-                                news=self._props(news)),
+            proto.UpdateRequest(
+                id=id_, urn=self.urn("r"), olds=self._props(olds), news=self._props(news)
+            ),
         )
         return from_struct(response.properties)
 
     def delete(self, id_: str, outputs: dict[str, Any]) -> None:
         self._call(
-            "Delete", proto.DeleteRequest(id=id_, urn=self.urn("r"), properties=self._props(outputs))
+            "Delete",
+            proto.DeleteRequest(id=id_, urn=self.urn("r"), properties=self._props(outputs)),
         )
 
     @staticmethod
@@ -251,8 +259,9 @@ class Engine:
         if not id_:
             del self.state[name]
             return None
-        self.state[name] = ResourceState(id_, strip_provider(inputs) or old.inputs,
-                                         strip_provider(outputs))
+        self.state[name] = ResourceState(
+            id_, strip_provider(inputs) or old.inputs, strip_provider(outputs)
+        )
         return self.state[name]
 
     def destroy(self, name: str) -> None:

@@ -1,0 +1,181 @@
+"""The API client against the emulator, over real HTTP on loopback."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import pytest
+
+from pulumi_quickchat import (
+    QuickchatAPIError,
+    QuickchatClient,
+    QuickchatConfigError,
+    QuickchatTransportError,
+    RatingConfiguration,
+    __version__,
+)
+from pulumi_quickchat.client import agent_key, scenario_id_from_token, worst_case_seconds
+from pulumi_quickchat.emulator import EmulatorAdmin
+from pulumi_quickchat.emulator.models import AgentJson
+
+from support.checks import requests_sent
+
+FAST = {"backoff_factor": 0.01, "read_timeout": 1.0}
+
+
+@pytest.fixture
+def client(admin: EmulatorAdmin, token: str) -> QuickchatClient:
+    return QuickchatClient(token, admin.url, **FAST)
+
+
+def test_get_returns_the_agents_configuration(client: QuickchatClient) -> None:
+    assert client.get_configuration() == RatingConfiguration(
+        False, False, ("HELPFUL_THUMBS", "EXPERIENCE_THUMBS")
+    )
+
+
+def test_partial_update_changes_only_the_fields_sent(
+    client: QuickchatClient, admin: EmulatorAdmin, agent: AgentJson
+) -> None:
+    result = client.update_configuration(conv_rating_question_codes=["EXPERIENCE_THUMBS"])
+    assert result == RatingConfiguration(False, False, ("EXPERIENCE_THUMBS",))
+    assert admin.get_configuration(agent["scenario_id"])["conv_rating_question_codes"] == [
+        "EXPERIENCE_THUMBS"
+    ]
+
+
+def test_every_request_names_the_client_and_carries_the_token_only_in_authorization(
+    client: QuickchatClient, admin: EmulatorAdmin, token: str
+) -> None:
+    client.get_configuration()
+    client.update_configuration(conv_rating_active=True, conv_rating_popup_active=True)
+    log = admin.request_log()
+    assert [e["method"] for e in log] == ["GET", "PATCH"]
+    for entry in log:
+        assert entry["headers"]["user-agent"] == f"pulumi-quickchat/{__version__}"
+        assert entry["scenario_id"] is not None  # the token was accepted
+        assert token not in str(entry)
+
+
+def test_a_revoked_token_gives_401_with_where_to_set_a_new_one(
+    client: QuickchatClient, admin: EmulatorAdmin, token: str
+) -> None:
+    admin.revoke_token(token)
+    with pytest.raises(QuickchatAPIError) as failed:
+        client.get_configuration()
+    error = failed.value
+    assert (error.status, error.code, error.method, error.path) == (
+        401,
+        "PERMISSION_DENIED",
+        "GET",
+        "/v1/api/conversation_ratings/configuration",
+    )
+    text = str(error)
+    assert "invalid, expired or revoked" in text
+    assert "quickchat:apiToken" in text and "QUICKCHAT_API_TOKEN" in text
+    assert token not in text and token not in repr(error)
+    assert requests_sent(admin) == ["GET 401"]
+
+
+def test_a_read_only_token_cannot_patch(admin: EmulatorAdmin, agent: AgentJson) -> None:
+    client = QuickchatClient(agent["tokens"]["read_all"], admin.url, **FAST)
+    assert client.get_configuration().conv_rating_active is False
+    with pytest.raises(QuickchatAPIError) as failed:
+        client.update_configuration(conv_rating_active=True, conv_rating_popup_active=True)
+    assert failed.value.status == 403
+    assert failed.value.message == "Insufficient token scope. Required: write_all"
+    assert "write_all scope" in str(failed.value)
+
+
+def test_validation_errors_carry_quickchats_code_and_message_and_are_not_retried(
+    client: QuickchatClient, admin: EmulatorAdmin
+) -> None:
+    with pytest.raises(QuickchatAPIError) as failed:
+        client.update_configuration(conv_rating_active=True, conv_rating_popup_active=False)
+    assert failed.value.status == 422 and failed.value.code == "VALIDATION_ERROR"
+    assert "conv_rating_popup_active" in (failed.value.message or "")
+    assert requests_sent(admin) == ["PATCH 422"]
+
+
+@pytest.mark.parametrize("status", [429, 500, 502, 503, 504])
+def test_transient_failures_are_retried_then_succeed(
+    client: QuickchatClient, admin: EmulatorAdmin, status: int
+) -> None:
+    admin.add_fault("status", status=status, times=2)
+    assert client.update_configuration(conv_rating_active=True, conv_rating_popup_active=True)
+    assert requests_sent(admin) == [f"PATCH {status}", f"PATCH {status}", "PATCH 200"]
+
+
+def test_persistent_failures_give_up_after_the_retry_budget(
+    client: QuickchatClient, admin: EmulatorAdmin
+) -> None:
+    admin.add_fault("status", status=503, times=100)
+    with pytest.raises(QuickchatAPIError) as failed:
+        client.get_configuration()
+    assert failed.value.status == 503 and failed.value.code == "SERVICE_UNAVAILABLE"
+    assert requests_sent(admin) == ["GET 503"] * 5  # 1 try + 4 retries
+
+
+def test_a_slow_answer_times_out_and_is_retried(
+    client: QuickchatClient, admin: EmulatorAdmin
+) -> None:
+    admin.add_fault("delay", delay=1.5, times=1)
+    assert client.get_configuration().conv_rating_active is False
+    # The emulator logs the slow request when it finally answers, after the retry.
+    deadline = time.monotonic() + 5
+    while len(admin.request_log()) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert sorted(e["fault"] or "" for e in admin.request_log()) == ["", "delay"]
+
+
+def test_a_connection_refused_is_a_transport_error(token: str) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    client = QuickchatClient(token, f"http://127.0.0.1:{port}", **FAST)
+    with pytest.raises(QuickchatTransportError, match="connection refused") as failed:
+        client.get_configuration()
+    assert token not in str(failed.value)
+
+
+@pytest.mark.parametrize(
+    ("base_url", "reason"),
+    [
+        ("http://app.quickchat.ai", "plain http"),
+        ("ftp://app.quickchat.ai", "https://"),
+        ("app.quickchat.ai", "https://"),
+        ("https://user:pw@app.quickchat.ai", "credentials"),
+        ("https://app.quickchat.ai:99999", "not a valid URL"),
+    ],
+)
+def test_unusable_base_urls_are_refused_before_any_request(
+    token: str, base_url: str, reason: str
+) -> None:
+    with pytest.raises(QuickchatConfigError, match=reason):
+        QuickchatClient(token, base_url)
+
+
+@pytest.mark.parametrize("bad", ["", "   ", "s3cr3t v4lue", "s3cr3t-v4lue\n"])
+def test_unusable_tokens_are_refused_without_echoing_them(bad: str) -> None:
+    with pytest.raises(QuickchatConfigError) as failed:
+        QuickchatClient(bad)
+    if bad.strip():
+        assert bad.strip() not in str(failed.value)
+
+
+def test_repr_never_shows_the_token(client: QuickchatClient, token: str) -> None:
+    assert token not in repr(client)
+    assert token not in repr(client._session.auth)
+
+
+def test_the_agent_is_read_from_the_tokens_claims(agent: AgentJson, token: str) -> None:
+    assert scenario_id_from_token(token) == agent["scenario_id"]
+    assert agent_key(token) == agent["scenario_id"]
+    assert agent_key("not-a-jwt").startswith("token-")
+    assert "not-a-jwt" not in agent_key("not-a-jwt")
+
+
+def test_the_stated_time_bound_covers_every_wait() -> None:
+    # 5 attempts of (5 s connect + 10 s read) + 4 waits of at most 20 s.
+    assert worst_case_seconds() == 155
