@@ -36,6 +36,7 @@ from ._version import __version__
 from .errors import (
     QuickchatAPIError,
     QuickchatConfigError,
+    QuickchatRequestError,
     QuickchatResponseError,
     QuickchatTransportError,
     parse_error_body,
@@ -261,7 +262,7 @@ class QuickchatClient:
 
     def get_configuration(self) -> RatingConfiguration:
         """GET the agent's configuration."""
-        return self._parse("GET", self._call("GET", None))
+        return self._call("GET", None)
 
     def update_configuration(
         self,
@@ -278,13 +279,13 @@ class QuickchatClient:
             body["conv_rating_popup_active"] = conv_rating_popup_active
         if conv_rating_question_codes is not None:
             body["conv_rating_question_codes"] = list(conv_rating_question_codes)
-        return self._parse("PATCH", self._call("PATCH", body))
+        return self._call("PATCH", body)
 
     def set_configuration(self, desired: RatingConfiguration) -> RatingConfiguration:
         """PATCH every field, so the result does not depend on what was there."""
-        return self._parse("PATCH", self._call("PATCH", desired.to_api()))
+        return self._call("PATCH", desired.to_api())
 
-    def _call(self, method: str, body: dict[str, Any] | None) -> Any:
+    def _call(self, method: str, body: dict[str, Any] | None) -> RatingConfiguration:
         url = self.base_url + CONFIGURATION_PATH
         retry = self._retry
         while True:
@@ -292,40 +293,40 @@ class QuickchatClient:
                 response = self._session.request(
                     method, url, json=body, timeout=self._timeout, allow_redirects=False
                 )
-                break
-            except requests.exceptions.ChunkedEncodingError as exc:
-                # A connection cut mid-body happens after urllib3 has handed
-                # the response over, out of the adapter's reach; charge it to
-                # the same Retry budget and wait as it says.
-                try:
-                    retry = retry.increment(method, url, error=exc)
-                except MaxRetryError:
-                    raise QuickchatTransportError(
-                        method, CONFIGURATION_PATH, "the connection was cut mid-response"
-                    ) from None
-                retry.sleep()
+            except requests.exceptions.ChunkedEncodingError:
+                problem: QuickchatRequestError = QuickchatTransportError(
+                    method, CONFIGURATION_PATH, "the connection was cut mid-response"
+                )
             except requests.exceptions.RequestException as exc:
-                raise QuickchatTransportError(
-                    method, CONFIGURATION_PATH, _describe_transport_error(exc, self._timeout)
-                ) from None
-        if response.status_code != 200:
+                detail = _describe_transport_error(exc, self._timeout)
+                raise QuickchatTransportError(method, CONFIGURATION_PATH, detail) from None
+            else:
+                if response.status_code != 200:
+                    raise _api_error(method, response)
+                try:
+                    return RatingConfiguration.from_api(response.json())
+                except requests.exceptions.JSONDecodeError:
+                    problem = QuickchatResponseError(method, CONFIGURATION_PATH, "not JSON")
+                except ValueError as exc:
+                    problem = QuickchatResponseError(method, CONFIGURATION_PATH, str(exc))
+            # A body cut short or garbled is found after urllib3 has handed the
+            # response over, out of the adapter's reach. Both requests are
+            # safe to repeat, so charge the failure to the same Retry budget
+            # and wait as it says.
             try:
-                error_body = response.json()
-            except ValueError:
-                error_body = None
-            code, message = parse_error_body(error_body)
-            raise QuickchatAPIError(method, CONFIGURATION_PATH, response.status_code, code, message)
-        try:
-            return response.json()
-        except ValueError:
-            raise QuickchatResponseError(method, CONFIGURATION_PATH, "not JSON") from None
+                retry = retry.increment(method, url, error=problem)
+            except MaxRetryError:
+                raise problem from None
+            retry.sleep()
 
-    @staticmethod
-    def _parse(method: str, body: Any) -> RatingConfiguration:
-        try:
-            return RatingConfiguration.from_api(body)
-        except ValueError as exc:
-            raise QuickchatResponseError(method, CONFIGURATION_PATH, str(exc)) from None
+
+def _api_error(method: str, response: requests.Response) -> QuickchatAPIError:
+    try:
+        error_body = response.json()
+    except ValueError:
+        error_body = None
+    code, message = parse_error_body(error_body)
+    return QuickchatAPIError(method, CONFIGURATION_PATH, response.status_code, code, message)
 
 
 def _describe_transport_error(

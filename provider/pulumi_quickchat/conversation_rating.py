@@ -36,7 +36,12 @@ from .client import (
     base_url_problem,
     token_problem,
 )
-from .errors import TOKEN_SETTINGS, QuickchatAPIError, QuickchatConfigError
+from .errors import (
+    TOKEN_SETTINGS,
+    QuickchatAPIError,
+    QuickchatConfigError,
+    QuickchatMismatchError,
+)
 
 # The fields Quickchat stores, which the resource manages.
 ACTIVE = "conv_rating_active"
@@ -252,6 +257,23 @@ def _connect(props: Mapping[str, Any]) -> tuple[QuickchatClient, str, str]:
     return provider.client_for(token, base_url), agent_key(token), base_url
 
 
+def _write(client: QuickchatClient, desired: RatingConfiguration) -> RatingConfiguration:
+    """PATCH the desired state, and be sure Quickchat holds it before saying so.
+
+    An answer that contradicts the request is checked with one GET: a garbled
+    answer to a change that was applied passes; a change that did not stick
+    raises, so state never claims what Quickchat does not have.
+    """
+    answer = client.set_configuration(desired)
+    if answer == desired:
+        return answer
+    live = client.get_configuration()
+    if live == desired:
+        return live
+    wanted, held = desired.to_api(), live.to_api()
+    raise QuickchatMismatchError([f for f in MANAGED_FIELDS if wanted[f] != held[f]])
+
+
 def _is_gone(error: QuickchatAPIError) -> bool:
     # Only Quickchat's own NOT_FOUND: a bare 404 from a wrong base URL must
     # not make refresh forget the resource.
@@ -289,7 +311,7 @@ class ConversationRatingConfigProvider(dynamic.ResourceProvider):
 
     def create(self, props: dict[str, Any]) -> dynamic.CreateResult:
         client, scenario_id, base_url = _connect(props)
-        applied = client.set_configuration(_desired(props))
+        applied = _write(client, _desired(props))
         return dynamic.CreateResult(scenario_id, _outputs(applied, scenario_id, base_url, props))
 
     def read(self, id_: str, props: dict[str, Any]) -> dynamic.ReadResult:
@@ -328,13 +350,13 @@ class ConversationRatingConfigProvider(dynamic.ResourceProvider):
             # Only the token changed (a rotation): nothing to write.
             applied = desired
         else:
-            applied = client.set_configuration(desired)
+            applied = _write(client, desired)
         return dynamic.UpdateResult(_outputs(applied, scenario_id, base_url, news))
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         client, _, _ = _connect(props)
         try:
-            client.set_configuration(DISABLED_DEFAULTS)
+            _write(client, DISABLED_DEFAULTS)
         except QuickchatAPIError as error:
             if not _is_gone(error):
                 raise  # the resource stays in state, and destroy can be run again

@@ -102,7 +102,21 @@ class QuickchatResponseError(QuickchatRequestError):
             method,
             path,
             f"unexpected response body ({detail})",
-            "Nothing was recorded; run the command again, and report it if it persists.",
+            "Quickchat's answer could not be read, even after retrying; run the command "
+            "again, and report it if it persists.",
+        )
+
+
+class QuickchatMismatchError(QuickchatError):
+    """Quickchat accepted a change but, asked again, holds something else."""
+
+    def __init__(self, fields: list[str]) -> None:
+        self.fields = fields
+        super().__init__(
+            "PATCH /v1/api/conversation_ratings/configuration was accepted, but Quickchat "
+            f"then reported different values for {', '.join(fields)}. Another change may "
+            "have raced this one (the Dashboard, another stack). Run `pulumi refresh`, "
+            "then `pulumi up` again."
         )
 
 
