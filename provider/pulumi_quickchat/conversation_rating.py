@@ -64,6 +64,8 @@ def _is_unknown(value: Any) -> bool:
 
 
 def _describe(value: Any) -> str:
+    if value is None:
+        return "null"
     if isinstance(value, str):
         return f"the string {value!r}"
     if isinstance(value, bool):
