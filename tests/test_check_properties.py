@@ -1,0 +1,90 @@
+"""Property-based: no input, however odd, crashes check or diff.
+
+`check_inputs` and `diff_against_state` are what the plugin host calls for
+Check and Diff; here they run in-process so hypothesis can try thousands of
+inputs, including the unknowns a preview sends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pulumi.output import Unknown
+
+from pulumi_quickchat import provider
+from pulumi_quickchat.client import RatingConfiguration
+from pulumi_quickchat.conversation_rating import (
+    API_TOKEN,
+    BASE_URL,
+    MANAGED_FIELDS,
+    check_inputs,
+    diff_against_state,
+)
+
+PROPERTIES = {*MANAGED_FIELDS, API_TOKEN, BASE_URL}
+
+leaf = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=True),
+    st.text(max_size=30),
+    st.sampled_from(["HELPFUL_THUMBS", "EXPERIENCE_THUMBS", "helpful_thumbs", "https://x.y"]),
+    st.builds(Unknown),
+)
+values = st.recursive(
+    leaf,
+    lambda children: st.one_of(
+        st.lists(children, max_size=4), st.dictionaries(st.text(max_size=5), children, max_size=3)
+    ),
+    max_leaves=8,
+)
+programs = st.dictionaries(
+    st.sampled_from(sorted(PROPERTIES | {"extra"})), values, max_size=len(PROPERTIES) + 1
+)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def stack_config() -> Iterator[None]:
+    provider.configure({"quickchat:apiToken": "a-token"})
+    yield
+    provider.configure({})
+
+
+@settings(max_examples=1500, deadline=None)
+@given(programs)
+def test_check_never_crashes_and_names_only_real_properties(news: dict[str, Any]) -> None:
+    inputs, failures = check_inputs(news)
+    for failure in failures:
+        assert failure.property in PROPERTIES
+        assert failure.reason.startswith(f"{failure.property}: ")
+    has_unknowns = any(isinstance(v, Unknown) for v in _leaves(inputs))
+    if not failures and not has_unknowns:
+        # What passes check is something Quickchat accepts.
+        RatingConfiguration.from_api({f: inputs[f] for f in MANAGED_FIELDS})
+        assert inputs["conv_rating_popup_active"] == inputs["conv_rating_active"]
+
+
+@settings(max_examples=1500, deadline=None)
+@given(programs, programs)
+def test_diff_never_crashes_and_replaces_only_for_agent_or_address(
+    olds: dict[str, Any], news: dict[str, Any]
+) -> None:
+    result = diff_against_state(olds, news)
+    assert result.changes in (True, False)
+    assert set(result.replaces or []) <= {API_TOKEN, BASE_URL}
+
+
+def _leaves(value: Any) -> Iterator[Any]:
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from _leaves(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _leaves(item)
+    else:
+        yield value

@@ -1,0 +1,392 @@
+"""Hostile conditions, tried on purpose through the plugin host the Pulumi CLI uses.
+
+Faults come from the emulator's fault injection (or, for a refused
+connection, from an emulator that is gone). Each test says what must hold:
+transient faults are retried and the step succeeds; persistent ones end in
+one clear error, and state never claims what Quickchat does not have.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+from support.checks import config_of, requests_sent
+from support.plugin_host import CheckFailed, Engine, PluginHost, ProviderError
+
+from pulumi_quickchat.emulator import EmulatorAdmin, EmulatorProcess
+from pulumi_quickchat.emulator.models import AgentJson
+
+ON = {"conv_rating_active": True}
+ONE_QUESTION = {"conv_rating_active": True, "conv_rating_question_codes": ["HELPFUL_THUMBS"]}
+
+# Each transient fault, as the emulator injects it. `times` is how often it hits.
+TRANSIENT: dict[str, dict[str, Any]] = {
+    "429": {"kind": "status", "status": 429, "times": 2},
+    "429 with Retry-After": {"kind": "status", "status": 429, "retry_after": 1},
+    "500": {"kind": "status", "status": 500, "times": 2},
+    "502": {"kind": "status", "status": 502, "times": 2},
+    "503": {"kind": "status", "status": 503, "times": 2},
+    "504": {"kind": "status", "status": 504, "times": 2},
+    "read timeout": {"kind": "delay", "delay": 3},  # the hosts' read timeout is 2 s
+    "connection cut mid-response": {"kind": "cut"},
+    "connection dropped": {"kind": "drop"},
+    "malformed body": {"kind": "malformed"},
+    "partial body": {"kind": "partial"},
+}
+STEPS = ["create", "update", "refresh", "destroy"]
+METHOD = {"create": "PATCH", "update": "PATCH", "refresh": "GET", "destroy": "PATCH"}
+
+
+def prepare(engine: Engine, step: str) -> None:
+    """Bring the stack to where `step` is the next thing to do."""
+    if step != "create":
+        engine.up("ratings", ON)
+
+
+def run(engine: Engine, step: str) -> None:
+    if step in ("create", "update"):
+        engine.up("ratings", ONE_QUESTION)
+    elif step == "refresh":
+        engine.refresh("ratings")
+    else:
+        engine.destroy("ratings")
+
+
+def expected_after(step: str) -> dict[str, Any]:
+    if step == "destroy":
+        return {"conv_rating_active": False, "conv_rating_question_codes": None}
+    if step == "refresh":
+        return {"conv_rating_active": True, "conv_rating_question_codes": None}
+    return {"conv_rating_active": True, "conv_rating_question_codes": ["HELPFUL_THUMBS"]}
+
+
+def wait_for_slow_requests(admin: EmulatorAdmin) -> None:
+    """A delayed request is still in flight after the retry won; let it land here,
+    not in the next test's request log."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if any(entry["fault"] == "delay" for entry in admin.request_log()):
+            return
+        time.sleep(0.1)
+
+
+@pytest.mark.parametrize("step", STEPS)
+@pytest.mark.parametrize("fault", list(TRANSIENT))
+def test_transient_faults_are_retried_and_the_step_succeeds(
+    engine: Engine, admin: EmulatorAdmin, agent: AgentJson, step: str, fault: str
+) -> None:
+    prepare(engine, step)
+    requests_sent(admin)
+    admin.add_fault(method=METHOD[step], **TRANSIENT[fault])
+
+    run(engine, step)
+
+    if fault == "read timeout":
+        wait_for_slow_requests(admin)
+    held = config_of(admin, agent["scenario_id"])
+    for field, value in expected_after(step).items():
+        if value is not None:
+            assert held[field] == value
+    sent = requests_sent(admin)
+    assert len(sent) >= 2, sent  # the fault, then the retry that worked
+    assert sent[-1].endswith(" 200") or fault == "read timeout"
+    if step == "destroy":
+        assert "ratings" not in engine.state
+    else:
+        recorded = engine.state["ratings"].outputs
+        assert {f: recorded[f] for f in held} == held  # state matches Quickchat
+
+
+PERSISTENT: dict[str, dict[str, Any]] = {
+    "429": {"kind": "status", "status": 429},
+    "500": {"kind": "status", "status": 500},
+    "502": {"kind": "status", "status": 502},
+    "503": {"kind": "status", "status": 503},
+    "504": {"kind": "status", "status": 504},
+    "connection cut mid-response": {"kind": "cut"},
+    "malformed body": {"kind": "malformed"},
+}
+SAYS = {
+    "429": "HTTP 429 (TOO_MANY_REQUESTS",
+    "500": "HTTP 500 (UNKNOWN",
+    "502": "HTTP 502",
+    "503": "HTTP 503 (SERVICE_UNAVAILABLE",
+    "504": "HTTP 504",
+    "connection cut mid-response": "the connection was cut mid-response",
+    "malformed body": "unexpected response body (not JSON)",
+}
+
+
+@pytest.mark.parametrize("step", STEPS)
+@pytest.mark.parametrize("fault", list(PERSISTENT))
+def test_persistent_faults_end_in_one_clear_error_and_state_stays_true(
+    engine: Engine, admin: EmulatorAdmin, agent: AgentJson, step: str, fault: str
+) -> None:
+    prepare(engine, step)
+    before = {name: state.outputs for name, state in engine.state.items()}
+    held_before = config_of(admin, agent["scenario_id"])
+    requests_sent(admin)
+    admin.add_fault(method=METHOD[step], times=1000, **PERSISTENT[fault])
+
+    with pytest.raises(ProviderError) as failed:
+        run(engine, step)
+
+    details = failed.value.details
+    assert f"{METHOD[step]} /v1/api/conversation_ratings/configuration failed" in details
+    assert SAYS[fault] in details
+    # Bounded: one try and four retries, then it stops.
+    assert len(requests_sent(admin)) == 5
+    # State claims nothing new: a failed create records nothing, a failed
+    # update or refresh keeps the old outputs, a failed destroy keeps the resource.
+    assert {name: state.outputs for name, state in engine.state.items()} == before
+    if PERSISTENT[fault]["kind"] == "status":
+        assert config_of(admin, agent["scenario_id"]) == held_before
+
+
+@pytest.mark.parametrize("step", STEPS)
+def test_a_refused_connection_ends_in_one_clear_error_and_state_stays_true(
+    start_host: Callable[..., PluginHost], admin: EmulatorAdmin, step: str
+) -> None:
+    with EmulatorProcess() as doomed:
+        agent = doomed.admin.create_agent()
+        host = start_host()
+        host.configure(
+            {"quickchat:apiToken": agent["tokens"]["write_all"], "quickchat:baseUrl": doomed.url}
+        )
+        engine = Engine(host)
+        prepare(engine, step)
+    # That emulator is gone: nothing listens on its port any more.
+    before = {name: state.outputs for name, state in engine.state.items()}
+    with pytest.raises(ProviderError, match="connection refused, after retrying"):
+        run(engine, step)
+    assert {name: state.outputs for name, state in engine.state.items()} == before
+
+
+def test_an_answer_that_contradicts_the_change_fails_and_records_nothing(
+    engine: Engine, admin: EmulatorAdmin, agent: AgentJson
+) -> None:
+    admin.add_fault("contradict", method="PATCH")
+    with pytest.raises(ProviderError, match="Quickchat then reported different values"):
+        engine.up("ratings", ONE_QUESTION)
+    assert "ratings" not in engine.state
+    # The change did not stick; the verifying GET saw that.
+    assert requests_sent(admin) == ["PATCH 200", "GET 200"]
+    assert config_of(admin, agent["scenario_id"])["conv_rating_active"] is False
+    # Run again, and it goes through.
+    engine.up("ratings", ONE_QUESTION)
+    assert config_of(admin, agent["scenario_id"])["conv_rating_active"] is True
+
+
+def test_a_contradicting_update_keeps_the_old_outputs(engine: Engine, admin: EmulatorAdmin) -> None:
+    engine.up("ratings", ON)
+    before = engine.state["ratings"].outputs
+    admin.add_fault("contradict", method="PATCH")
+    with pytest.raises(ProviderError, match="conv_rating_question_codes"):
+        engine.up("ratings", ONE_QUESTION)
+    assert engine.state["ratings"].outputs == before
+
+
+# Every documented status, with what the user must read and whether it is retried.
+STATUSES = {
+    400: ("BAD_REQUEST", "malformed", 1),
+    401: ("PERMISSION_DENIED", "invalid, expired or revoked", 1),
+    402: ("PAYMENT_REQUIRED", "billing", 1),
+    403: ("PERMISSION_DENIED", "write_all scope", 1),
+    404: ("NOT_FOUND", "base URL", 1),
+    409: ("CONFLICT", "run the command again", 1),
+    422: ("VALIDATION_ERROR", "fix the field it names", 1),
+    429: ("TOO_MANY_REQUESTS", "rate limit", 5),
+    500: ("UNKNOWN", "failed internally", 5),
+    503: ("SERVICE_UNAVAILABLE", "unavailable", 5),
+}
+
+
+@pytest.mark.parametrize("status", list(STATUSES))
+def test_every_documented_status_has_its_own_message_and_only_transient_ones_are_retried(
+    engine: Engine, admin: EmulatorAdmin, status: int
+) -> None:
+    code, advice, attempts = STATUSES[status]
+    admin.add_fault("status", status=status, times=1000, message=f"quickchat says {status}")
+    with pytest.raises(ProviderError) as failed:
+        engine.up("ratings", ON)
+    details = failed.value.details
+    assert f"HTTP {status} ({code}: quickchat says {status})" in details
+    assert advice in details
+    assert requests_sent(admin) == [f"PATCH {status}"] * attempts
+    assert "ratings" not in engine.state
+
+
+def test_the_messages_for_each_status_are_distinct() -> None:
+    from pulumi_quickchat.errors import HINTS
+
+    assert len(set(HINTS.values())) == len(HINTS)
+    assert set(STATUSES) <= set(HINTS)
+
+
+BAD_INPUTS: list[tuple[dict[str, Any], str, str]] = [
+    ({"conv_rating_active": "true"}, "conv_rating_active", "got the string 'true'"),
+    ({"conv_rating_active": 1}, "conv_rating_active", "got the number 1"),
+    ({"conv_rating_active": ["yes"]}, "conv_rating_active", "got a list"),
+    (
+        {"conv_rating_active": True, "conv_rating_popup_active": "false"},
+        "conv_rating_popup_active",
+        "must be true or false",
+    ),
+    (
+        {"conv_rating_active": False, "conv_rating_popup_active": True},
+        "conv_rating_popup_active",
+        "set it to false or leave it out",
+    ),
+    (
+        {"conv_rating_active": True, "conv_rating_question_codes": "HELPFUL_THUMBS"},
+        "conv_rating_question_codes",
+        "must be a list",
+    ),
+    (
+        {"conv_rating_active": True, "conv_rating_question_codes": {"a": 1}},
+        "conv_rating_question_codes",
+        "got an object",
+    ),
+    (
+        {"conv_rating_active": True, "conv_rating_question_codes": ["HELPFUL_THUMBS", None]},
+        "conv_rating_question_codes",
+        "got null",
+    ),
+    (
+        {"conv_rating_active": True, "conv_rating_question_codes": [7]},
+        "conv_rating_question_codes",
+        "got the number 7",
+    ),
+    (
+        {"conv_rating_active": True, "conv_rating_question_codes": ["STARS"]},
+        "conv_rating_question_codes",
+        "known codes: HELPFUL_THUMBS, EXPERIENCE_THUMBS",
+    ),
+    (
+        {"conv_rating_active": True, "conv_rating_question_codes": ["EXPERIENCE_THUMB"]},
+        "conv_rating_question_codes",
+        "did you mean 'EXPERIENCE_THUMBS'?",
+    ),
+    (
+        {"conv_rating_active": True, "conv_rating_question_codes": ["experience_thumbs"]},
+        "conv_rating_question_codes",
+        "use 'EXPERIENCE_THUMBS'",
+    ),
+    (
+        {"conv_rating_active": True, "conv_rating_question_codes": ["HELPFUL_THUMBS"] * 2},
+        "conv_rating_question_codes",
+        "more than once",
+    ),
+    (
+        {"conv_rating_active": True, "conv_rating_question_codes": []},
+        "conv_rating_question_codes",
+        "is empty while conv_rating_active is true",
+    ),
+    ({"conv_rating_active": True, "api_token": ""}, "api_token", "is empty"),
+    ({"conv_rating_active": True, "api_token": "   "}, "api_token", "is empty"),
+    ({"conv_rating_active": True, "api_token": "ab cd"}, "api_token", "whitespace"),
+    ({"conv_rating_active": True, "api_token": 42}, "api_token", "must be a string"),
+    ({"conv_rating_active": True, "base_url": ""}, "base_url", "https://"),
+    ({"conv_rating_active": True, "base_url": "quickchat"}, "base_url", "https://"),
+    ({"conv_rating_active": True, "base_url": "https://"}, "base_url", "https://"),
+    ({"conv_rating_active": True, "base_url": "http://10.1.2.3"}, "base_url", "plain http"),
+    ({"conv_rating_active": True, "base_url": "https://a.b:99999"}, "base_url", "not a valid"),
+    ({"conv_rating_active": True, "base_url": "https://a.b/?x=1"}, "base_url", "query"),
+    ({"conv_rating_active": True, "base_url": 8080}, "base_url", "must be a URL string"),
+]
+
+
+@pytest.mark.parametrize(("program", "prop", "says"), BAD_INPUTS)
+def test_bad_input_is_rejected_at_check_naming_the_property_with_nothing_sent(
+    engine: Engine, admin: EmulatorAdmin, program: dict[str, Any], prop: str, says: str
+) -> None:
+    with pytest.raises(CheckFailed) as failed:
+        engine.up("ratings", program)
+    assert failed.value.properties == [prop]
+    assert str(failed.value).startswith(f"{prop}: ")
+    assert says in str(failed.value)
+    assert requests_sent(admin) == []
+
+
+def test_a_bad_token_in_stack_config_is_rejected_at_check_without_echoing_it(
+    start_host: Callable[..., PluginHost], admin: EmulatorAdmin
+) -> None:
+    host = start_host()
+    host.configure({"quickchat:apiToken": "s3cret value\n", "quickchat:baseUrl": admin.url})
+    with pytest.raises(CheckFailed) as failed:
+        Engine(host).up("ratings", ON)
+    assert failed.value.properties == ["api_token"]
+    assert "stack config quickchat:apiToken contains whitespace" in str(failed.value)
+    assert "s3cret" not in str(failed.value)
+    assert requests_sent(admin) == []
+
+
+def test_a_plain_string_token_per_resource_is_still_declared_secret() -> None:
+    import pulumi
+
+    from pulumi_quickchat import ConversationRatingConfig
+
+    registered: list[Any] = []
+
+    class Mocks(pulumi.runtime.Mocks):
+        def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+            registered.append(args)
+            return "id", dict(args.inputs)
+
+        def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], Any]:
+            return {}, None
+
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    pulumi.runtime.set_mocks(Mocks(), preview=False)
+    resource = ConversationRatingConfig("r", conv_rating_active=True, api_token="plain-token")
+    assert loop.run_until_complete(resource.api_token.is_secret())
+    loop.close()
+    assert registered[0].typ == "pulumi-python:dynamic/quickchat:ConversationRatingConfig"
+
+
+def test_many_agents_updated_at_once_under_rate_limits_all_end_as_desired(
+    start_host: Callable[..., PluginHost], admin: EmulatorAdmin
+) -> None:
+    # One write per token per second and no Retry-After (Quickchat promises
+    # none): every agent's second and third write meets a 429 and must back
+    # off until the window frees.
+    admin.set_rate_limits(writes_per_minute=1, window_seconds=1.0, send_retry_after=False)
+    agents = [admin.create_agent() for _ in range(12)]
+    host = start_host({"QUICKCHAT_RETRY_BACKOFF": "0.4", "QUICKCHAT_MAX_RETRIES": "6"})
+    host.configure({"quickchat:baseUrl": admin.url})
+    steps = [
+        {"conv_rating_active": True},
+        {"conv_rating_active": True, "conv_rating_question_codes": ["EXPERIENCE_THUMBS"]},
+        {"conv_rating_active": False, "conv_rating_question_codes": ["HELPFUL_THUMBS"]},
+    ]
+
+    def walk(agent: AgentJson) -> Engine:
+        engine = Engine(host)
+        for program in steps:
+            engine.up("ratings", {**program, "api_token": agent["tokens"]["write_all"]})
+        return engine
+
+    with ThreadPoolExecutor(max_workers=len(agents)) as pool:
+        engines = list(pool.map(walk, agents))
+
+    log = admin.request_log()
+    for agent, engine in zip(agents, engines, strict=True):
+        scenario = agent["scenario_id"]
+        assert config_of(admin, scenario) == {
+            "conv_rating_active": False,
+            "conv_rating_popup_active": False,
+            "conv_rating_question_codes": ["HELPFUL_THUMBS"],
+        }
+        assert engine.state["ratings"].outputs["conv_rating_question_codes"] == ["HELPFUL_THUMBS"]
+        mine = [e for e in log if e["scenario_id"] == scenario]
+        # Exactly one accepted write per step: none lost, none duplicated;
+        # every other request was a rate-limited retry.
+        assert [e["status"] for e in mine if e["status"] == 200] == [200, 200, 200]
+        assert {e["status"] for e in mine} <= {200, 429}
+    assert any(e["status"] == 429 for e in log), "the rate limit never bit; the test proves nothing"
