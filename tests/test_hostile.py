@@ -15,11 +15,12 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from support.checks import config_of, requests_sent
-from support.plugin_host import CheckFailed, Engine, PluginHost, ProviderError
 
 from pulumi_quickchat.emulator import EmulatorAdmin, EmulatorProcess
 from pulumi_quickchat.emulator.models import AgentJson
+
+from support.checks import config_of, requests_sent
+from support.plugin_host import CheckFailed, Engine, PluginHost, ProviderError
 
 ON = {"conv_rating_active": True}
 ONE_QUESTION = {"conv_rating_active": True, "conv_rating_question_codes": ["HELPFUL_THUMBS"]}
