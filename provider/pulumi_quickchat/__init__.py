@@ -23,6 +23,11 @@ from .errors import (
     QuickchatResponseError,
     QuickchatTransportError,
 )
+from .lookup import (
+    GetConversationRatingConfigResult,
+    get_conversation_rating_config,
+    get_conversation_rating_config_output,
+)
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -30,6 +35,7 @@ __all__ = [
     "QUESTION_CODES",
     "ConversationRatingConfig",
     "ConversationRatingConfigProvider",
+    "GetConversationRatingConfigResult",
     "QuickchatAPIError",
     "QuickchatClient",
     "QuickchatConfigError",
@@ -40,4 +46,6 @@ __all__ = [
     "QuickchatTransportError",
     "RatingConfiguration",
     "__version__",
+    "get_conversation_rating_config",
+    "get_conversation_rating_config_output",
 ]

@@ -64,17 +64,22 @@ class Found:
     source: str
 
 
-def _config_string(key: str) -> str | None:
-    value = _stack_config.get(key)
+def _config_string(key: str, stack_config: Mapping[str, Any] | None) -> str | None:
+    value = (_stack_config if stack_config is None else stack_config).get(key)
     return value if isinstance(value, str) else None
 
 
-def find_token(inputs: Mapping[str, Any]) -> Found | None:
-    """The API token for a resource, first found wins; None if there is none."""
+def find_token(
+    inputs: Mapping[str, Any], stack_config: Mapping[str, Any] | None = None
+) -> Found | None:
+    """The API token for a resource, first found wins; None if there is none.
+
+    `stack_config` defaults to what `configure` received.
+    """
     given = inputs.get("api_token")
     if isinstance(given, str):
         return Found(given, "the resource's api_token")
-    configured = _config_string(TOKEN_CONFIG_KEY)
+    configured = _config_string(TOKEN_CONFIG_KEY, stack_config)
     if configured is not None:
         return Found(configured, f"stack config {TOKEN_CONFIG_KEY}")
     from_env = os.environ.get(TOKEN_ENV)
@@ -83,12 +88,14 @@ def find_token(inputs: Mapping[str, Any]) -> Found | None:
     return None
 
 
-def find_base_url(inputs: Mapping[str, Any]) -> Found:
+def find_base_url(
+    inputs: Mapping[str, Any], stack_config: Mapping[str, Any] | None = None
+) -> Found:
     """The base URL for a resource, first found wins."""
     given = inputs.get("base_url")
     if isinstance(given, str):
         return Found(given, "the resource's base_url")
-    configured = _config_string(BASE_URL_CONFIG_KEY)
+    configured = _config_string(BASE_URL_CONFIG_KEY, stack_config)
     if configured is not None:
         return Found(configured, f"stack config {BASE_URL_CONFIG_KEY}")
     from_env = os.environ.get(BASE_URL_ENV)
