@@ -18,8 +18,8 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 venv: $(VENV)/.installed
 
 lint: venv
-	$(BIN)/ruff check provider tests examples
-	$(BIN)/ruff format --check provider tests examples
+	$(BIN)/ruff check provider tests examples scripts benchmarks
+	$(BIN)/ruff format --check provider tests examples scripts benchmarks
 	$(BIN)/mypy
 
 test: lint

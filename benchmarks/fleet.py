@@ -20,9 +20,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from support.plugin_host import Engine, PluginHost  # noqa: E402
+from pulumi_quickchat.emulator import EmulatorProcess
 
-from pulumi_quickchat.emulator import EmulatorProcess  # noqa: E402
+from support.plugin_host import Engine, PluginHost
 
 
 def main() -> None:

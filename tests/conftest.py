@@ -78,9 +78,11 @@ def start_host(admin: RecordingAdmin) -> Iterator[Callable[..., PluginHost]]:
         return host
 
     yield start
-    for host in hosts:
-        host.close()
-    _no_token_leaked(hosts, admin)
+    try:
+        _no_token_leaked(hosts, admin)
+    finally:
+        for host in hosts:
+            host.close()
 
 
 def _no_token_leaked(hosts: list[PluginHost], admin: RecordingAdmin) -> None:

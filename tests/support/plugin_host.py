@@ -42,7 +42,13 @@ def serialized_provider() -> str:
 
 
 def to_struct(props: dict[str, Any]) -> Any:
-    return asyncio.run(rpc.serialize_properties(props, {}))
+    # A loop of its own, not asyncio.run: that would unset the calling
+    # thread's event loop, which a Pulumi program under mocks relies on.
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(rpc.serialize_properties(props, {}))
+    finally:
+        loop.close()
 
 
 def from_struct(struct: Any, keep_unknowns: bool = False) -> dict[str, Any]:
@@ -97,6 +103,9 @@ class PluginHost:
             self.channel.close()
         self.process.kill()
         self.process.wait(timeout=10)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+        self._stderr.close()
 
     def __enter__(self) -> PluginHost:
         return self

@@ -1,0 +1,195 @@
+"""The examples through the real Pulumi CLI, wherever one is installed.
+
+The same walk as tests/test_examples.py, with nothing standing in: a
+`file://` backend and a passphrase secrets provider in a temporary folder,
+`pulumi stack init`, stack config (the token as a secret, on stdin), then
+preview, up, a preview that must find no change, a Dashboard edit found by
+`pulumi refresh` and put back by `pulumi up`, and destroy. After each step the
+emulator says what it holds and which requests reached it; `pulumi stack
+export` (secrets left encrypted) must hold no token in plaintext.
+
+Each example is copied to the temporary folder with a Pulumi.yaml naming this
+interpreter's virtualenv (scripts/quickstart.py's `prepare_project`), so the
+CLI runs the program and the provider with the environment under test.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from pulumi_quickchat.emulator import EmulatorAdmin
+from pulumi_quickchat.emulator.models import AgentJson
+
+from support.checks import config_of, requests_sent
+from support.mock_engine import DISABLED, EXAMPLE_STACKS, Project
+from support.plugin_host import TYPE_TOKEN
+
+ROOT = Path(__file__).resolve().parents[1]
+NO_CLI = (
+    "the Pulumi CLI is not on PATH (install: https://www.pulumi.com/docs/install/); "
+    "these tests run the examples through the real CLI"
+)
+pytestmark = pytest.mark.skipif(shutil.which("pulumi") is None, reason=NO_CLI)
+
+# How the SDK marks a secret in state; its value sits encrypted under "ciphertext".
+SECRET_SIG = "4dabf18193072939515e22adb298388d"
+DASHBOARD_EDIT = {"conv_rating_active": False, "conv_rating_popup_active": False}
+
+
+def load_quickstart() -> ModuleType:
+    """scripts/quickstart.py as a module (scripts/ is no package)."""
+    spec = importlib.util.spec_from_file_location("quickstart", ROOT / "scripts" / "quickstart.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@dataclass
+class Cli:
+    """`pulumi` run in one project, with a backend, home and passphrase of the test's own."""
+
+    project: Path
+    env: dict[str, str]
+    # Everything the CLI printed, to prove no token ever appears there.
+    transcript: list[str] = field(default_factory=list)
+
+    def __call__(
+        self, *args: str, stdin: str | None = None, ok: bool = True
+    ) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            ["pulumi", *args],
+            cwd=self.project,
+            env=self.env,
+            input=stdin,
+            stdin=None if stdin is not None else subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        self.transcript += [result.stdout, result.stderr]
+        if ok:
+            assert result.returncode == 0, (
+                f"pulumi {' '.join(args)} -> {result.returncode}\n{result.stdout}\n{result.stderr}"
+            )
+        return result
+
+
+def make_cli(tmp_path: Path, example: Path) -> Cli:
+    project = tmp_path / "project"
+    extra_env = load_quickstart().prepare_project(example, project)
+    (tmp_path / "state").mkdir()
+    # Nothing of the machine's own Pulumi login or Quickchat settings leaks in.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PULUMI_", "QUICKCHAT_"))}
+    env.update(
+        {
+            "PULUMI_HOME": str(tmp_path / "pulumi-home"),
+            "PULUMI_BACKEND_URL": f"file://{tmp_path / 'state'}",
+            "PULUMI_CONFIG_PASSPHRASE": "cli-test-passphrase",
+            "PULUMI_SKIP_UPDATE_CHECK": "1",
+            **extra_env,
+        }
+    )
+    return Cli(project, env)
+
+
+@pytest.mark.parametrize("example", sorted(EXAMPLE_STACKS))
+def test_cli_walks_preview_up_noop_drift_refresh_up_destroy(
+    example: str, tmp_path: Path, admin: EmulatorAdmin, agent: AgentJson
+) -> None:
+    pulumi_yaml = ROOT / "examples" / example / "Pulumi.yaml"
+    project = Project.load(pulumi_yaml)
+    setup = EXAMPLE_STACKS[example](project, admin, agent)
+    names = list(setup.agents)
+    cli = make_cli(tmp_path, project.program_dir)
+
+    def held() -> dict[str, dict[str, Any]]:
+        return {name: config_of(admin, scenario) for name, scenario in setup.agents.items()}
+
+    def sent() -> list[str]:
+        log = json.dumps(admin.request_log())
+        for token in setup.tokens:
+            assert token not in log, "a token reached Quickchat outside the Authorization header"
+        return requests_sent(admin)
+
+    def outputs() -> dict[str, Any]:
+        result: dict[str, Any] = json.loads(cli("stack", "output", "--json").stdout)
+        return result
+
+    # 0. A local backend, a stack, its config; the secret arrives on stdin, stored encrypted.
+    cli("login", cli.env["PULUMI_BACKEND_URL"])
+    cli("stack", "init", "dev", "--secrets-provider", "passphrase")
+    for key, value in setup.config.items():
+        secret_flag = ["--secret"] if key in setup.secret_keys else []
+        cli("config", "set", *secret_flag, key, stdin=value)
+    stack_file = (cli.project / "Pulumi.dev.yaml").read_text(encoding="utf-8")
+    for token in setup.tokens:
+        assert token not in stack_file
+    before = held()
+    sent()
+
+    # 1. preview: nothing reaches Quickchat.
+    cli("preview", "--non-interactive")
+    assert sent() == []
+    assert held() == before
+
+    # 2. up: one PATCH per agent; each holds what the program asks for.
+    cli("up", "--yes", "--non-interactive")
+    assert sent() == ["PATCH 200"] * len(names)
+    assert held() == setup.wanted
+    assert outputs() == setup.exports
+
+    # 3. nothing changed: the preview finds no change and sends nothing.
+    cli("preview", "--expect-no-changes", "--non-interactive")
+    assert sent() == []
+
+    # 4. A Dashboard edit: refresh reads each agent (one GET each) and writes nothing ...
+    drifted = names[0]
+    admin.edit_configuration(setup.agents[drifted], DASHBOARD_EDIT)
+    cli("refresh", "--yes", "--non-interactive")
+    assert sent() == ["GET 200"] * len(names)
+    assert held() == {**setup.wanted, drifted: {**setup.wanted[drifted], **DASHBOARD_EDIT}}
+    # ... after which a preview shows the change back.
+    changes = cli("preview", "--expect-no-changes", "--non-interactive", ok=False)
+    assert changes.returncode != 0, changes.stdout
+    assert sent() == []
+
+    # 5. up puts it back with one PATCH.
+    cli("up", "--yes", "--non-interactive")
+    assert sent() == ["PATCH 200"]
+    assert held() == setup.wanted
+    assert outputs() == setup.exports
+
+    # The state, exported with its secrets left encrypted, holds no token in plaintext.
+    export = cli("stack", "export").stdout
+    for token in setup.tokens:
+        assert token not in export
+    resources = json.loads(export)["deployment"]["resources"]
+    ours = [r for r in resources if r["type"] == TYPE_TOKEN]
+    assert sorted(r["id"] for r in ours) == sorted(setup.agents.values())
+    for resource in ours:
+        api_token = resource["outputs"].get("api_token")
+        if setup.tokens_in_state:
+            assert isinstance(api_token, dict) and SECRET_SIG in api_token, resource["urn"]
+            assert "ciphertext" in api_token
+        else:
+            assert api_token is None, resource["urn"]
+
+    # 6. destroy: one PATCH per agent, back to disabled defaults.
+    cli("destroy", "--yes", "--non-interactive")
+    assert sent() == ["PATCH 200"] * len(names)
+    assert held() == dict.fromkeys(names, DISABLED)
+
+    transcript = "\n".join(cli.transcript)
+    for token in setup.tokens:
+        assert token not in transcript, "a token appeared in the CLI's output"

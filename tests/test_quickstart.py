@@ -1,0 +1,364 @@
+"""`make quickstart` (scripts/quickstart.py): one command, no Quickchat account.
+
+Run for real here: the path where the Pulumi CLI is missing and its installer
+cannot be reached (or fails), which must stop first, with one sentence and
+exit code 1, having started and written nothing. The rest of the walk runs
+against a stand-in `pulumi` that records how it was called (arguments,
+working directory, environment, stdin), proving the script's side of the
+contract: which commands, in which order, against a live emulator, with the
+token only on stdin. Where a real CLI is installed, the whole quick start also
+runs for real.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPT = ROOT / "scripts" / "quickstart.py"
+NO_CLI = (
+    "the Pulumi CLI is not on PATH (install: https://www.pulumi.com/docs/install/); "
+    "this test runs the whole quick start through the real CLI"
+)
+
+
+def load_quickstart() -> ModuleType:
+    """scripts/quickstart.py as a module (scripts/ is no package), for its helpers."""
+    spec = importlib.util.spec_from_file_location("quickstart", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+quickstart = load_quickstart()
+
+# A `pulumi` that records each call as a JSON line, and answers `stack output`.
+FAKE_PULUMI = f"""#!{sys.executable}
+import json, os, sys, urllib.request
+from pathlib import Path
+
+log = Path(os.environ["FAKE_PULUMI_LOG"])
+args = sys.argv[1:]
+url_file = log.with_suffix(".url")
+if args[:3] == ["config", "set", "quickchat:baseUrl"]:
+    url_file.write_text(args[3])
+emulator_up = None
+if url_file.exists():
+    try:
+        with urllib.request.urlopen(url_file.read_text() + "/_emulator/health", timeout=5) as r:
+            emulator_up = r.status == 200
+    except OSError:
+        emulator_up = False
+record = {{
+    "argv": args,
+    "executable": sys.argv[0],
+    "cwd": os.getcwd(),
+    "stdin": sys.stdin.read(),
+    "env": {{k: v for k, v in os.environ.items() if k.startswith(("PULUMI_", "QUICKCHAT_"))}},
+    "emulator_up": emulator_up,
+}}
+with log.open("a") as handle:
+    handle.write(json.dumps(record) + "\\n")
+if args[:3] == ["stack", "output", "--json"]:
+    print(json.dumps({{"scenario_id": "demo-agent"}}))
+"""
+
+WALK = [
+    ["stack", "init", "dev", "--secrets-provider", "passphrase"],
+    ["config", "set", "quickchat:baseUrl"],  # + the emulator's URL
+    ["config", "set", "--secret", "quickchat:apiToken"],
+    ["up", "--yes"],
+    ["stack", "output", "--json"],
+    ["refresh", "--yes"],
+    ["up", "--yes"],
+    ["destroy", "--yes"],
+]
+
+
+def run_quickstart(
+    env: Mapping[str, str], timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PULUMI_", "QUICKCHAT_", "QUICKSTART_"))
+    }
+    return subprocess.run(
+        [sys.executable, str(SCRIPT)],
+        env={**base, **env},
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def processes_carrying(entry: str) -> list[int] | None:
+    """Processes whose environment holds `entry` (children inherit it); None without /proc."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return None
+    wanted = entry.encode()
+    found = []
+    for process in proc.glob("[0-9]*"):
+        if int(process.name) == os.getpid():
+            continue
+        try:
+            environ = (process / "environ").read_bytes()
+        except OSError:
+            continue
+        if wanted in environ.split(b"\0"):
+            found.append(int(process.name))
+    return found
+
+
+def snapshot(path: Path) -> list[tuple[str, int]] | None:
+    if not path.exists():
+        return None
+    return sorted((str(p.relative_to(path)), p.stat().st_mtime_ns) for p in path.rglob("*"))
+
+
+@pytest.fixture
+def closed_port_url() -> Iterator[str]:
+    """A loopback port bound but not listening: connections are refused at once."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}/"
+
+
+@contextmanager
+def serve(body: str) -> Iterator[str]:
+    """An installer at a loopback URL, as https://get.pulumi.com serves one."""
+    payload = body.encode()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path, closed_port_url: str) -> dict[str, str]:
+    """No pulumi anywhere: PATH is an empty folder and HOME (so ~/.pulumi/bin) is fresh."""
+    (tmp_path / "empty-bin").mkdir()
+    (tmp_path / "home").mkdir()
+    return {
+        "PATH": str(tmp_path / "empty-bin"),
+        "HOME": str(tmp_path / "home"),
+        "QUICKSTART_DIR": str(tmp_path / "quickstart"),
+        "QUICKSTART_PULUMI_INSTALLER_URL": closed_port_url,
+    }
+
+
+def test_without_the_cli_and_its_installer_it_stops_first_with_one_sentence(
+    sandbox: dict[str, str],
+) -> None:
+    repo_work_dir = snapshot(ROOT / ".quickstart")
+
+    result = run_quickstart(sandbox, timeout=120)
+
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "The Pulumi CLI is not installed and its installer could not be reached: install it "
+        "from https://www.pulumi.com/docs/install/ and run `make quickstart` again."
+    )
+    # Checked first: nothing was started or written.
+    assert "emulator" not in result.stdout.lower()
+    assert not Path(sandbox["QUICKSTART_DIR"]).exists()
+    assert snapshot(ROOT / ".quickstart") == repo_work_dir
+    assert processes_carrying(f"QUICKSTART_DIR={sandbox['QUICKSTART_DIR']}") in ([], None)
+
+
+def test_an_installer_that_fails_stops_with_one_sentence_and_nothing_started(
+    sandbox: dict[str, str],
+) -> None:
+    with serve('echo "installer: cannot write to $HOME" >&2\nexit 3\n') as url:
+        result = run_quickstart({**sandbox, "QUICKSTART_PULUMI_INSTALLER_URL": url}, timeout=120)
+
+    assert result.returncode == 1
+    # The installer's own words come first; the quick start's sentence closes.
+    assert "installer: cannot write to" in result.stderr
+    assert result.stderr.strip().splitlines()[-1] == quickstart.INSTALL_FAILED
+    assert not Path(sandbox["QUICKSTART_DIR"]).exists()
+    assert processes_carrying(f"QUICKSTART_DIR={sandbox['QUICKSTART_DIR']}") in ([], None)
+
+
+def _fake_pulumi(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(FAKE_PULUMI, encoding="utf-8")
+    path.chmod(0o755)
+    return path
+
+
+def _calls(log: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+
+
+def test_walk_runs_the_cli_steps_in_order_against_a_live_emulator_in_a_fresh_work_dir(
+    tmp_path: Path, sandbox: dict[str, str]
+) -> None:
+    fake = _fake_pulumi(tmp_path / "bin" / "pulumi")
+    work = Path(sandbox["QUICKSTART_DIR"])
+    # A previous run's leftovers: the next run starts afresh.
+    work.mkdir()
+    (work / quickstart.MARKER).write_text("")
+    (work / "stale-state.json").write_text("{}")
+    log = tmp_path / "pulumi-calls.jsonl"
+    env = {
+        **sandbox,
+        "PATH": str(fake.parent),
+        "FAKE_PULUMI_LOG": str(log),
+        # The user's own Quickchat settings must not reach the demo.
+        "QUICKCHAT_API_TOKEN": "the-users-real-token",
+    }
+
+    result = run_quickstart(env)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    calls = _calls(log)
+    assert [c["argv"][: len(step)] for c, step in zip(calls, WALK, strict=True)] == WALK
+    url = calls[1]["argv"][3]
+    assert url.startswith("http://127.0.0.1:")
+    # The emulator served every step after its address was set, and nothing outlived the run.
+    assert all(c["emulator_up"] for c in calls[1:])
+    assert processes_carrying(f"QUICKSTART_DIR={work}") in ([], None)
+    assert not (work / "stale-state.json").exists()
+
+    # The demo token travelled on stdin alone.
+    token = json.loads((work / "demo-tokens.json").read_text(encoding="utf-8"))["write_all"]
+    assert calls[2]["stdin"] == token
+    assert all(token not in " ".join(c["argv"]) for c in calls)
+    assert token not in result.stdout + result.stderr
+
+    # Every command ran in the copied example, with state and home inside the work dir.
+    project = work / "project"
+    for call in calls:
+        assert Path(call["cwd"]) == project
+        assert call["env"]["PULUMI_BACKEND_URL"] == f"file://{work / 'state'}"
+        assert Path(call["env"]["PULUMI_HOME"]).is_relative_to(work)
+        assert call["env"]["PULUMI_CONFIG_PASSPHRASE"]
+        assert call["env"]["PULUMI_SKIP_UPDATE_CHECK"] == "1"
+        assert not any(k.startswith("QUICKCHAT_") for k in call["env"])
+    assert (project / "__main__.py").read_bytes() == (
+        ROOT / "examples" / "basic" / "__main__.py"
+    ).read_bytes()
+
+    # What the user reads: the agent before and after, the outputs, and the way to the real thing.
+    out = result.stdout
+    assert out.index("pulumi up") < out.index("Drift") < out.index("pulumi destroy")
+    assert '"scenario_id": "demo-agent"' in out
+    assert '"conv_rating_active": false' in out.split("Drift")[1]
+    assert "pulumi config set --secret quickchat:apiToken" in out
+    assert "pulumi config rm quickchat:baseUrl" in out
+
+
+def test_missing_cli_is_installed_by_the_installer_into_home_and_used(
+    tmp_path: Path, sandbox: dict[str, str]
+) -> None:
+    fake = _fake_pulumi(tmp_path / "dist" / "pulumi")
+    # Like Pulumi's installer: it puts the CLI in ~/.pulumi/bin (with only python at hand).
+    installer = (
+        f'"{sys.executable}" -c "import os, shutil; '
+        "d = os.path.expanduser('~/.pulumi/bin'); os.makedirs(d, exist_ok=True); "
+        f"shutil.copy('{fake}', d)\"\n"
+    )
+    log = tmp_path / "pulumi-calls.jsonl"
+    with serve(installer) as url:
+        result = run_quickstart(
+            {**sandbox, "QUICKSTART_PULUMI_INSTALLER_URL": url, "FAKE_PULUMI_LOG": str(log)}
+        )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    installed = Path(sandbox["HOME"]) / ".pulumi" / "bin" / "pulumi"
+    calls = _calls(log)
+    assert [c["argv"][: len(step)] for c, step in zip(calls, WALK, strict=True)] == WALK
+    assert {Path(c["executable"]) for c in calls} == {installed}
+
+
+def test_a_work_dir_that_is_not_the_quick_starts_is_left_alone(
+    tmp_path: Path, sandbox: dict[str, str]
+) -> None:
+    fake = _fake_pulumi(tmp_path / "bin" / "pulumi")
+    someone_elses = tmp_path / "quickstart"
+    someone_elses.mkdir()
+    (someone_elses / "notes.txt").write_text("keep me")
+
+    result = run_quickstart(
+        {**sandbox, "PATH": str(fake.parent), "FAKE_PULUMI_LOG": str(tmp_path / "log.jsonl")}
+    )
+
+    assert result.returncode == 1
+    assert "is not a quick start work directory" in result.stderr
+    assert (someone_elses / "notes.txt").read_text() == "keep me"
+    assert not (tmp_path / "log.jsonl").exists()
+
+
+def test_prepare_project_points_the_example_copy_at_this_interpreter(tmp_path: Path) -> None:
+    example = tmp_path / "repo" / "examples" / "basic"
+    shutil.copytree(ROOT / "examples" / "basic", example)
+    # A stack file someone made trying the example for real must not travel.
+    (example / "Pulumi.dev.yaml").write_text("config: {}\n")
+
+    env = quickstart.prepare_project(example, tmp_path / "copy")
+
+    copy = tmp_path / "copy"
+    project = yaml.safe_load((copy / "Pulumi.yaml").read_text(encoding="utf-8"))
+    original = yaml.safe_load((example / "Pulumi.yaml").read_text(encoding="utf-8"))
+    assert project["name"] == original["name"]
+    if sys.prefix != sys.base_prefix:
+        assert project["runtime"]["options"]["virtualenv"] == sys.prefix
+        assert env == {}
+    else:
+        assert "virtualenv" not in project["runtime"]["options"]
+        assert env == {"PULUMI_PYTHON_CMD": sys.executable}
+    # `-e ../..` named the repository relative to the example; the copy names it outright.
+    assert (copy / "requirements.txt").read_text(encoding="utf-8") == f"-e {tmp_path / 'repo'}\n"
+    assert not (copy / "Pulumi.dev.yaml").exists()
+
+
+@pytest.mark.skipif(shutil.which("pulumi") is None, reason=NO_CLI)
+def test_quickstart_runs_end_to_end_with_the_real_cli(tmp_path: Path) -> None:
+    work = tmp_path / "quickstart"
+    result = run_quickstart({"QUICKSTART_DIR": str(work)}, timeout=900)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    after_up = out.split("Drift")[0]
+    assert '"conv_rating_active": true' in after_up
+    assert '"scenario_id": "demo-agent"' in after_up
+    assert '"conv_rating_active": true' in out.split("holds again")[1]
+    assert '"conv_rating_active": false' in out.split("pulumi destroy")[-1]
+    token = json.loads((work / "demo-tokens.json").read_text(encoding="utf-8"))["write_all"]
+    assert token not in out + result.stderr
+    assert processes_carrying(f"QUICKSTART_DIR={work}") in ([], None)
