@@ -11,6 +11,7 @@ from pulumi_quickchat import (
     QuickchatAPIError,
     QuickchatClient,
     QuickchatConfigError,
+    QuickchatError,
     QuickchatTransportError,
     RatingConfiguration,
     __version__,
@@ -179,3 +180,33 @@ def test_the_agent_is_read_from_the_tokens_claims(agent: AgentJson, token: str) 
 def test_the_stated_time_bound_covers_every_wait() -> None:
     # 5 attempts of (5 s connect + 10 s read) + 4 waits of at most 20 s.
     assert worst_case_seconds() == 155
+
+
+def test_one_retry_budget_covers_every_kind_of_failure_in_a_call(
+    client: QuickchatClient, admin: EmulatorAdmin
+) -> None:
+    # Failures urllib3 sees (503) and ones only the client sees (a garbled or
+    # cut body) alternate; together they still get one try and four retries.
+    for kind in ("malformed", "status", "cut", "status", "malformed", "status", "cut"):
+        admin.add_fault(kind)  # type: ignore[arg-type]
+    with pytest.raises(QuickchatError):
+        client.get_configuration()
+    assert len(requests_sent(admin)) == 5
+
+
+def test_a_body_that_stalls_after_the_headers_times_out_and_is_retried(
+    client: QuickchatClient, admin: EmulatorAdmin
+) -> None:
+    admin.add_fault("stall", delay=2)  # longer than the 1 s read timeout
+    assert client.get_configuration().conv_rating_active is False
+    assert [e["fault"] for e in admin.request_log()] == ["stall", None]
+
+
+def test_a_body_that_keeps_stalling_says_no_response_within_the_timeout(
+    admin: EmulatorAdmin, token: str
+) -> None:
+    client = QuickchatClient(token, admin.url, backoff_factor=0.01, read_timeout=1, max_retries=1)
+    admin.add_fault("stall", delay=1.5, times=2)
+    with pytest.raises(QuickchatTransportError, match="no response within 1s, after retrying"):
+        client.get_configuration()
+    assert len(requests_sent(admin)) == 2

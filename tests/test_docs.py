@@ -27,7 +27,7 @@ from pulumi_quickchat import (
     RatingConfiguration,
     conversation_rating,
     get_conversation_rating_config,
-    provider,
+    settings,
 )
 from pulumi_quickchat.client import _describe_transport_error
 from pulumi_quickchat.conversation_rating import _write, check_inputs
@@ -80,19 +80,19 @@ def messages_from(action: Callable[[], object]) -> list[str]:
 
 @pytest.fixture
 def config_with_token() -> Iterator[None]:
-    provider.configure({"quickchat:apiToken": "a-token"})
+    settings.configure({"quickchat:apiToken": "a-token"})
     yield
-    provider.configure({})
+    settings.configure({})
 
 
 def check_messages(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     monkeypatch.delenv("QUICKCHAT_API_TOKEN", raising=False)
     reasons = []
     for config in ({"quickchat:apiToken": "a-token"}, {}, {"quickchat:apiToken": " \n"}):
-        provider.configure(config)
+        settings.configure(config)
         for news in BAD_CHECK_INPUTS:
             reasons += [f.reason for f in check_inputs(news)[1]]
-    provider.configure({})
+    settings.configure({})
     return reasons
 
 
@@ -109,7 +109,7 @@ def api_messages(admin: EmulatorAdmin, token: str) -> list[str]:
         admin.clear_faults()
     admin.add_fault("contradict", method="PATCH")
     desired = RatingConfiguration(True, True, ("HELPFUL_THUMBS",))
-    messages += messages_from(lambda: _write(client, desired))
+    messages += messages_from(lambda: _write(client, desired, "pulumi up"))
     return messages
 
 
@@ -144,7 +144,7 @@ def guard_messages(admin: EmulatorAdmin, token: str, monkeypatch: pytest.MonkeyP
     monkeypatch.delenv("QUICKCHAT_API_TOKEN", raising=False)
     messages += messages_from(get_conversation_rating_config)
     monkeypatch.setenv("QUICKCHAT_MAX_RETRIES", "many")
-    messages += messages_from(lambda: provider.client_for("t2", admin.url))
+    messages += messages_from(lambda: settings.client_for("t2", admin.url))
     return messages
 
 

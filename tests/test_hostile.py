@@ -35,6 +35,7 @@ TRANSIENT: dict[str, dict[str, Any]] = {
     "504": {"kind": "status", "status": 504, "times": 2},
     "read timeout": {"kind": "delay", "delay": 3},  # the hosts' read timeout is 2 s
     "connection cut mid-response": {"kind": "cut"},
+    "stalled mid-response": {"kind": "stall", "delay": 3},
     "connection dropped": {"kind": "drop"},
     "malformed body": {"kind": "malformed"},
     "partial body": {"kind": "partial"},
@@ -110,6 +111,7 @@ PERSISTENT: dict[str, dict[str, Any]] = {
     "503": {"kind": "status", "status": 503},
     "504": {"kind": "status", "status": 504},
     "connection cut mid-response": {"kind": "cut"},
+    "stalled mid-response": {"kind": "stall", "delay": 2.5},
     "malformed body": {"kind": "malformed"},
 }
 SAYS = {
@@ -119,6 +121,7 @@ SAYS = {
     "503": "HTTP 503 (SERVICE_UNAVAILABLE",
     "504": "HTTP 504",
     "connection cut mid-response": "the connection was cut mid-response",
+    "stalled mid-response": "no response within 2s, after retrying",
     "malformed body": "unexpected response body (not JSON)",
 }
 
@@ -327,12 +330,23 @@ def test_a_bad_token_in_stack_config_is_rejected_at_check_without_echoing_it(
     assert requests_sent(admin) == []
 
 
-def test_a_plain_string_token_per_resource_is_still_declared_secret() -> None:
+def test_a_plain_string_token_per_resource_is_still_declared_secret(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     import pulumi
+    import pulumi.dynamic
 
     from pulumi_quickchat import ConversationRatingConfig
 
     registered: list[Any] = []
+    options: list[pulumi.ResourceOptions] = []
+    real_init = pulumi.dynamic.Resource.__init__
+
+    def spy(self: Any, provider: Any, name: str, props: Any, opts: Any = None) -> None:
+        options.append(opts)
+        real_init(self, provider, name, props, opts)
+
+    monkeypatch.setattr(pulumi.dynamic.Resource, "__init__", spy)
 
     class Mocks(pulumi.runtime.Mocks):
         def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
@@ -346,9 +360,12 @@ def test_a_plain_string_token_per_resource_is_still_declared_secret() -> None:
     asyncio.set_event_loop(loop)
     pulumi.runtime.set_mocks(Mocks(), preview=False)
     resource = ConversationRatingConfig("r", conv_rating_active=True, api_token="plain-token")
+    # The input is wrapped as a secret, and the output is declared one, so the
+    # engine encrypts what the provider returns under api_token.
     assert loop.run_until_complete(resource.api_token.is_secret())
-    loop.close()
+    assert options[0].additional_secret_outputs == ["api_token"]
     assert registered[0].typ == "pulumi-python:dynamic/quickchat:ConversationRatingConfig"
+    loop.close()
 
 
 def test_many_agents_updated_at_once_under_rate_limits_all_end_as_desired(

@@ -7,6 +7,8 @@ lifecycle table).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from pulumi_quickchat.emulator import EmulatorAdmin, EmulatorProcess
@@ -110,7 +112,9 @@ def test_create_adopts_whatever_the_agent_has(engine: Engine, admin: EmulatorAdm
     host.configure(
         {"quickchat:apiToken": agent["tokens"]["write_all"], "quickchat:baseUrl": admin.url}
     )
+    requests_sent(admin)
     engine.up("ratings", {"conv_rating_active": False})
+    assert requests_sent(admin) == ["PATCH 200"]
     assert config_of(admin, agent["scenario_id"]) == DISABLED
 
 
@@ -168,21 +172,92 @@ def test_a_token_for_another_agent_replaces_the_resource(
         "ratings", {"conv_rating_active": True, "api_token": other["tokens"]["write_all"]}
     )
     assert plan.action == "replace" and plan.replaces == ["api_token"]
-    # delete-before-replace: the old agent is reset, then the new one written.
-    assert requests_sent(admin) == ["PATCH 200", "PATCH 200"]
+    # Create before delete: the new agent is written, then the old one reset.
+    assert not plan.delete_before_replace
+    assert [(e["method"], e["scenario_id"]) for e in admin.request_log()] == [
+        ("PATCH", other["scenario_id"]),
+        ("PATCH", agent["scenario_id"]),
+    ]
     assert config_of(admin, agent["scenario_id"]) == DISABLED
     assert config_of(admin, other["scenario_id"])["conv_rating_active"] is True
     assert engine.state["ratings"].id == other["scenario_id"]
 
 
-def test_another_base_url_replaces_the_resource(
-    engine: Engine, admin: EmulatorAdmin, emulator: EmulatorProcess
+def test_a_replacement_whose_create_fails_leaves_the_old_agent_as_it_was(
+    engine: Engine, admin: EmulatorAdmin, agent: AgentJson, token: str
+) -> None:
+    engine.up("ratings", {"conv_rating_active": True, "api_token": token})
+    before = engine.state["ratings"]
+    other = admin.create_agent()
+    with pytest.raises(ProviderError, match="HTTP 403"):
+        engine.up("ratings", {"conv_rating_active": True, "api_token": other["tokens"]["read_all"]})
+    assert engine.state["ratings"] == before
+    assert config_of(admin, agent["scenario_id"])["conv_rating_active"] is True
+
+
+def test_another_base_url_replaces_the_resource_resetting_first(
+    engine: Engine, admin: EmulatorAdmin, agent: AgentJson, emulator: EmulatorProcess
 ) -> None:
     engine.up("ratings", {"conv_rating_active": True})
-    # The same emulator under another loopback name is another base URL.
+    requests_sent(admin)
+    # The same emulator under another loopback name: another base URL for the
+    # same agent, the case where the old must be reset before the new is written.
     other_url = emulator.url.replace("127.0.0.1", "localhost")
-    plan = engine.plan("ratings", {"conv_rating_active": True, "base_url": other_url})
+    program = {"conv_rating_active": True, "base_url": other_url}
+    plan = engine.up("ratings", program)
     assert plan.action == "replace" and plan.replaces == ["base_url"]
+    assert plan.delete_before_replace
+    assert requests_sent(admin) == ["PATCH 200", "PATCH 200"]
+    assert config_of(admin, agent["scenario_id"])["conv_rating_active"] is True
+    assert engine.state["ratings"].outputs["base_url"] == other_url
+
+
+@pytest.mark.parametrize("step", ["refresh", "destroy"])
+def test_a_config_token_now_naming_another_agent_is_refused_with_nothing_sent(
+    engine: Engine,
+    start_host: Callable[..., PluginHost],
+    admin: EmulatorAdmin,
+    agent: AgentJson,
+    step: str,
+) -> None:
+    engine.up("ratings", {"conv_rating_active": True})
+    before = engine.state["ratings"]
+    # The next run (a new plugin process) has another agent's token in config.
+    other = admin.create_agent()
+    engine.host = start_host()
+    engine.host.configure(
+        {"quickchat:apiToken": other["tokens"]["write_all"], "quickchat:baseUrl": admin.url}
+    )
+    requests_sent(admin)
+    with pytest.raises(ProviderError) as failed:
+        engine.refresh("ratings") if step == "refresh" else engine.destroy("ratings")
+    details = failed.value.details
+    assert f"belongs to AI Agent {other['scenario_id']!r}" in details
+    assert f"this resource manages {agent['scenario_id']!r}" in details
+    assert "pulumi state delete" in details
+    assert requests_sent(admin) == []
+    assert engine.state["ratings"] == before
+    assert config_of(admin, agent["scenario_id"])["conv_rating_active"] is True
+    assert config_of(admin, other["scenario_id"])["conv_rating_active"] is False
+
+
+def test_a_config_token_now_naming_another_agent_replaces_but_never_resets_the_wrong_one(
+    engine: Engine, start_host: Callable[..., PluginHost], admin: EmulatorAdmin, agent: AgentJson
+) -> None:
+    engine.up("ratings", {"conv_rating_active": True})
+    other = admin.create_agent()
+    engine.host = start_host()
+    engine.host.configure(
+        {"quickchat:apiToken": other["tokens"]["write_all"], "quickchat:baseUrl": admin.url}
+    )
+    # The new agent is written; resetting the old one needs its token, which
+    # this run has not got: that step fails and the old resource waits in state.
+    with pytest.raises(ProviderError, match="Give this run that agent's token"):
+        engine.up("ratings", {"conv_rating_active": True})
+    assert engine.state["ratings"].id == other["scenario_id"]
+    assert [r.id for r in engine.pending_delete] == [agent["scenario_id"]]
+    assert config_of(admin, other["scenario_id"])["conv_rating_active"] is True
+    assert config_of(admin, agent["scenario_id"])["conv_rating_active"] is True
 
 
 def test_preview_with_unknown_inputs_neither_fails_nor_sends(
@@ -312,13 +387,18 @@ def test_a_failed_destroy_keeps_the_resource(
     assert config_of(admin, agent["scenario_id"])["conv_rating_active"] is True
 
 
-def test_refresh_drops_a_resource_whose_agent_was_deleted(
-    engine: Engine, admin: EmulatorAdmin, agent: AgentJson
+@pytest.mark.parametrize("step", ["refresh", "destroy"])
+def test_a_deleted_agent_is_an_error_that_keeps_the_resource_in_state(
+    engine: Engine, admin: EmulatorAdmin, agent: AgentJson, step: str
 ) -> None:
+    # A 404 could as well come from a wrong address; forgetting the resource
+    # on it would lose it silently, so the user decides (pulumi state delete).
     engine.up("ratings", {"conv_rating_active": True})
     admin.delete_agent(agent["scenario_id"])
-    assert engine.refresh("ratings") is None
-    assert "ratings" not in engine.state
+    with pytest.raises(ProviderError, match="HTTP 404") as failed:
+        engine.refresh("ratings") if step == "refresh" else engine.destroy("ratings")
+    assert "pulumi state delete" in failed.value.details
+    assert "ratings" in engine.state
 
 
 def test_per_resource_token_is_recorded_only_under_api_token(

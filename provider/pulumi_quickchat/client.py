@@ -23,13 +23,16 @@ import binascii
 import hashlib
 import ipaddress
 import json
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from http.cookiejar import DefaultCookiePolicy
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-from urllib3.exceptions import MaxRetryError
+from urllib3.exceptions import MaxRetryError, ReadTimeoutError
 from urllib3.util.retry import Retry
 
 from ._version import __version__
@@ -158,6 +161,22 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def normalize_base_url(base_url: str) -> str:
+    """The form recorded in state and compared in diff: no trailing slash."""
+    return base_url.rstrip("/")
+
+
+def display_url(url: str) -> str:
+    """The URL with any `user:password@` removed, fit to quote in a message."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparseable URL>"
+    if "@" not in parts.netloc:
+        return url
+    return parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]).geturl()
+
+
 def base_url_problem(base_url: str) -> str | None:
     """Why a base URL cannot be used, or None.
 
@@ -198,12 +217,43 @@ class _BearerAuth(requests.auth.AuthBase):
         return "_BearerAuth(<redacted>)"
 
 
+class _BudgetedAdapter(requests.adapters.HTTPAdapter):
+    """An HTTPAdapter whose Retry one call can replace, for its own thread only.
+
+    The client itself retries the failures urllib3 cannot see: a body cut
+    short, stalled or garbled is found after the adapter has returned. Handing
+    the adapter what is left of the call's budget keeps one Retry, and so one
+    bound, per call, while the connection pool stays shared.
+    """
+
+    def __init__(self, retry: Retry) -> None:
+        self._per_thread = threading.local()
+        super().__init__(max_retries=retry)
+
+    @property
+    def max_retries(self) -> Retry:
+        retry: Retry | None = getattr(self._per_thread, "retry", None)
+        return retry if retry is not None else self._default_retry
+
+    @max_retries.setter
+    def max_retries(self, value: Retry) -> None:
+        self._default_retry = value
+
+    @contextmanager
+    def budget(self, retry: Retry) -> Iterator[None]:
+        self._per_thread.retry = retry
+        try:
+            yield
+        finally:
+            self._per_thread.retry = None
+
+
 class QuickchatClient:
     """Reads and updates one AI Agent's Conversation Rating configuration.
 
     One token names one agent, so a client is bound to that agent. Safe to
-    share between threads: requests' connection pool is thread-safe and the
-    client keeps no other mutable state.
+    share between threads: requests' connection pool is thread-safe, cookies
+    are refused, and each call keeps its retry budget to its own thread.
     """
 
     def __init__(
@@ -221,8 +271,9 @@ class QuickchatClient:
             raise QuickchatConfigError(f"The Quickchat API token {problem}.")
         problem = base_url_problem(base_url)
         if problem:
-            raise QuickchatConfigError(f"The Quickchat base URL {base_url!r} {problem}.")
-        self.base_url = base_url.rstrip("/")
+            shown = display_url(base_url)
+            raise QuickchatConfigError(f"The Quickchat base URL {shown!r} {problem}.")
+        self.base_url = normalize_base_url(base_url)
         self._timeout = (connect_timeout, read_timeout)
         self._retry = Retry(
             total=max_retries,
@@ -244,9 +295,11 @@ class QuickchatClient:
         self._session.headers["User-Agent"] = f"pulumi-quickchat/{__version__}"
         self._session.headers["Accept"] = "application/json"
         self._session.trust_env = False  # no proxy or .netrc credentials slipped in
-        adapter = requests.adapters.HTTPAdapter(max_retries=self._retry)
-        self._session.mount("https://", adapter)
-        self._session.mount("http://", adapter)
+        # The API sets none; refusing them keeps calls independent of each other.
+        self._session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
+        self._adapter = _BudgetedAdapter(self._retry)
+        self._session.mount("https://", self._adapter)
+        self._session.mount("http://", self._adapter)
 
     def __repr__(self) -> str:
         return f"QuickchatClient(base_url={self.base_url!r})"
@@ -289,13 +342,29 @@ class QuickchatClient:
         url = self.base_url + CONFIGURATION_PATH
         retry = self._retry
         while True:
+            response = None
             try:
-                response = self._session.request(
-                    method, url, json=body, timeout=self._timeout, allow_redirects=False
-                )
-            except requests.exceptions.ChunkedEncodingError:
+                with self._adapter.budget(retry):
+                    response = self._session.request(
+                        method,
+                        url,
+                        json=body,
+                        timeout=self._timeout,
+                        allow_redirects=False,
+                        stream=True,  # read the body below, where its failures are ours to retry
+                    )
+                response.content  # noqa: B018 - reads the whole body
+            except (
+                requests.exceptions.ChunkedEncodingError,
+                requests.exceptions.ConnectionError,
+            ) as exc:
+                if response is None:
+                    # Before any answer: the adapter has retried and spent the budget.
+                    detail = _describe_transport_error(exc, self._timeout)
+                    raise QuickchatTransportError(method, CONFIGURATION_PATH, detail) from None
+                response.close()
                 problem: QuickchatRequestError = QuickchatTransportError(
-                    method, CONFIGURATION_PATH, "the connection was cut mid-response"
+                    method, CONFIGURATION_PATH, _describe_body_error(exc, self._timeout)
                 )
             except requests.exceptions.RequestException as exc:
                 detail = _describe_transport_error(exc, self._timeout)
@@ -309,12 +378,11 @@ class QuickchatClient:
                     problem = QuickchatResponseError(method, CONFIGURATION_PATH, "not JSON")
                 except ValueError as exc:
                     problem = QuickchatResponseError(method, CONFIGURATION_PATH, str(exc))
-            # A body cut short or garbled is found after urllib3 has handed the
-            # response over, out of the adapter's reach. Both requests are
-            # safe to repeat, so charge the failure to the same Retry budget
-            # and wait as it says.
+            # Go on from what the adapter left of the budget: it counts every
+            # attempt this call has made, whatever failed.
+            spent = getattr(response.raw, "retries", None) or retry
             try:
-                retry = retry.increment(method, url, error=problem)
+                retry = spent.increment(method, url, error=problem)
             except MaxRetryError:
                 raise problem from None
             retry.sleep()
@@ -327,6 +395,14 @@ def _api_error(method: str, response: requests.Response) -> QuickchatAPIError:
         error_body = None
     code, message = parse_error_body(error_body)
     return QuickchatAPIError(method, CONFIGURATION_PATH, response.status_code, code, message)
+
+
+def _describe_body_error(
+    exc: requests.exceptions.RequestException, timeout: tuple[float, float]
+) -> str:
+    if isinstance(exc.args[0] if exc.args else None, ReadTimeoutError):
+        return f"no response within {timeout[1]:g}s, after retrying"
+    return "the connection was cut mid-response"
 
 
 def _describe_transport_error(

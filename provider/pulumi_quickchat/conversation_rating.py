@@ -25,7 +25,7 @@ import pulumi
 import pulumi.dynamic as dynamic
 from pulumi.output import Unknown
 
-from . import provider
+from . import settings
 from .client import (
     DEFAULT_QUESTION_CODES,
     DISABLED_DEFAULTS,
@@ -34,11 +34,12 @@ from .client import (
     RatingConfiguration,
     agent_key,
     base_url_problem,
+    display_url,
+    normalize_base_url,
     token_problem,
 )
 from .errors import (
     TOKEN_SETTINGS,
-    QuickchatAPIError,
     QuickchatConfigError,
     QuickchatMismatchError,
 )
@@ -154,7 +155,7 @@ def check_inputs(news: Mapping[str, Any]) -> tuple[dict[str, Any], list[dynamic.
     if token is not None:
         inputs[API_TOKEN] = token
     if not _is_unknown(token):
-        found = provider.find_token(news)
+        found = settings.find_token(news)
         if token is not None and not isinstance(token, str):
             fail(API_TOKEN, "must be a string holding a Quickchat API token")
         elif found is None:
@@ -170,10 +171,11 @@ def check_inputs(news: Mapping[str, Any]) -> tuple[dict[str, Any], list[dynamic.
         if base_url is not None and not isinstance(base_url, str):
             fail(BASE_URL, f"must be a URL string, got {_describe(base_url)}")
         else:
-            found_url = provider.find_base_url(news)
+            found_url = settings.find_base_url(news)
             problem = base_url_problem(found_url.value)
             if problem:
-                fail(BASE_URL, f"{found_url.value!r} from {found_url.source} {problem}")
+                shown = display_url(found_url.value)
+                fail(BASE_URL, f"{shown!r} from {found_url.source} {problem}")
 
     return inputs, failures
 
@@ -195,7 +197,7 @@ def diff_against_state(olds: Mapping[str, Any], news: Mapping[str, Any]) -> dyna
     if _is_unknown(new_url):
         changed.append(BASE_URL)  # where to is not known until up; update checks it
     else:
-        wanted_url = provider.normalize_base_url(provider.find_base_url(news).value)
+        wanted_url = normalize_base_url(settings.find_base_url(news).value)
         if olds.get(BASE_URL) is not None and wanted_url != olds[BASE_URL]:
             replaces.append(BASE_URL)
 
@@ -203,7 +205,7 @@ def diff_against_state(olds: Mapping[str, Any], news: Mapping[str, Any]) -> dyna
     if _is_unknown(new_token):
         changed.append(API_TOKEN)  # which agent is not known until up; update checks it
     else:
-        found = provider.find_token(news)
+        found = settings.find_token(news)
         wanted_agent = agent_key(found.value) if found is not None else None
         if wanted_agent is not None and olds.get(SCENARIO_ID) not in (None, wanted_agent):
             replaces.append(API_TOKEN)
@@ -216,10 +218,11 @@ def diff_against_state(olds: Mapping[str, Any], news: Mapping[str, Any]) -> dyna
     return dynamic.DiffResult(
         changes=bool(changed or replaces),
         replaces=replaces,
-        # The old agent is reset before the new one is written: if both names
-        # lead to the same agent (say, a new base URL for the same service),
-        # the desired state is what remains.
-        delete_before_replace=True,
+        # Another agent: write the new one first, then reset the old, so a
+        # failure leaves the old agent as it was. Another base URL may lead to
+        # the same agent, so reset first and write last: the desired state is
+        # what remains.
+        delete_before_replace=BASE_URL in replaces,
     )
 
 
@@ -227,11 +230,8 @@ def diff_against_state(olds: Mapping[str, Any], news: Mapping[str, Any]) -> dyna
 
 
 def _desired(inputs: Mapping[str, Any]) -> RatingConfiguration:
-    return RatingConfiguration(
-        conv_rating_active=inputs[ACTIVE],
-        conv_rating_popup_active=inputs.get(POPUP, inputs[ACTIVE]),
-        conv_rating_question_codes=tuple(inputs.get(CODES, DEFAULT_QUESTION_CODES)),
-    )
+    # `inputs` have been through check, which filled in every default.
+    return RatingConfiguration(inputs[ACTIVE], inputs[POPUP], tuple(inputs[CODES]))
 
 
 def _outputs(
@@ -252,14 +252,44 @@ def _outputs(
     return outs
 
 
-def _connect(props: Mapping[str, Any]) -> tuple[QuickchatClient, str, str]:
-    """Client, agent id and base URL for a resource's inputs or recorded outputs."""
-    token = provider.require_token(props)
-    base_url = provider.normalize_base_url(provider.find_base_url(props).value)
-    return provider.client_for(token, base_url), agent_key(token), base_url
+def _connect(
+    props: Mapping[str, Any], recorded: Mapping[str, Any], if_elsewhere: str
+) -> tuple[QuickchatClient, str, str]:
+    """Client, agent id and base URL for `props`, which must lead where `recorded` says.
+
+    A token from stack config or the environment can change between runs and
+    name another agent; writing or reading that agent in place of the one in
+    state would corrupt both. Nothing is sent then, and `if_elsewhere` says
+    what to do.
+    """
+    token = settings.require_token(props)
+    scenario_id = agent_key(token.value)
+    base_url = normalize_base_url(settings.find_base_url(props).value)
+    managed = recorded.get(SCENARIO_ID)
+    if managed is not None and managed != scenario_id:
+        raise QuickchatConfigError(
+            f"The API token from {token.source} belongs to AI Agent {scenario_id!r}, but this "
+            f"resource manages {managed!r}. Nothing was sent. {if_elsewhere}"
+        )
+    if recorded.get(BASE_URL) not in (None, base_url):
+        raise QuickchatConfigError(
+            f"The base URL is now {display_url(base_url)!r}, but this resource was managed "
+            f"through {display_url(recorded[BASE_URL])!r}. Nothing was sent. {if_elsewhere}"
+        )
+    return settings.client_for(token.value, base_url), scenario_id, base_url
 
 
-def _write(client: QuickchatClient, desired: RatingConfiguration) -> RatingConfiguration:
+# What to do when the token in use leads to another agent than the one in state.
+GIVE_THE_OLD_TOKEN = (
+    "Give this run that agent's token (the resource's api_token, or QUICKCHAT_API_TOKEN); "
+    "if the agent no longer matters, remove it from state with `pulumi state delete <urn>`."
+)
+RUN_UP_AGAIN = "Run `pulumi up` again to replace the resource, now that this is known."
+
+
+def _write(
+    client: QuickchatClient, desired: RatingConfiguration, command: str
+) -> RatingConfiguration:
     """PATCH the desired state, and be sure Quickchat holds it before saying so.
 
     An answer that contradicts the request is checked with one GET: a garbled
@@ -273,13 +303,7 @@ def _write(client: QuickchatClient, desired: RatingConfiguration) -> RatingConfi
     if live == desired:
         return live
     wanted, held = desired.to_api(), live.to_api()
-    raise QuickchatMismatchError([f for f in MANAGED_FIELDS if wanted[f] != held[f]])
-
-
-def _is_gone(error: QuickchatAPIError) -> bool:
-    # Only Quickchat's own NOT_FOUND: a bare 404 from a wrong base URL must
-    # not make refresh forget the resource.
-    return error.status == 404 and error.code == "NOT_FOUND"
+    raise QuickchatMismatchError([f for f in MANAGED_FIELDS if wanted[f] != held[f]], command)
 
 
 class ConversationRatingConfigProvider(dynamic.ResourceProvider):
@@ -296,10 +320,10 @@ class ConversationRatingConfigProvider(dynamic.ResourceProvider):
     serialize_as_secret_always = False
 
     def configure(self, req: dynamic.ConfigureRequest) -> None:
-        provider.configure(
+        settings.configure(
             {
                 key: req.config.get(key)
-                for key in (provider.TOKEN_CONFIG_KEY, provider.BASE_URL_CONFIG_KEY)
+                for key in (settings.TOKEN_CONFIG_KEY, settings.BASE_URL_CONFIG_KEY)
                 if req.config.get(key) is not None
             }
         )
@@ -312,19 +336,16 @@ class ConversationRatingConfigProvider(dynamic.ResourceProvider):
         return diff_against_state(olds, news)
 
     def create(self, props: dict[str, Any]) -> dynamic.CreateResult:
-        client, scenario_id, base_url = _connect(props)
-        applied = _write(client, _desired(props))
+        client, scenario_id, base_url = _connect(props, {}, "")
+        applied = _write(client, _desired(props), "pulumi up")
         return dynamic.CreateResult(scenario_id, _outputs(applied, scenario_id, base_url, props))
 
     def read(self, id_: str, props: dict[str, Any]) -> dynamic.ReadResult:
-        client, scenario_id, base_url = _connect(props)
-        try:
-            live = client.get_configuration()
-        except QuickchatAPIError as error:
-            if _is_gone(error):
-                return dynamic.ReadResult("", {})  # the agent is gone: drop it from state
-            raise
-        outs = _outputs(live, scenario_id, base_url, props)
+        # `props` are the outputs recorded by the last step. A 404 is an
+        # error like any other, never "gone": dropping the resource from
+        # state on a wrong address would lose it silently.
+        client, scenario_id, base_url = _connect(props, props, GIVE_THE_OLD_TOKEN)
+        outs = _outputs(client.get_configuration(), scenario_id, base_url, props)
         # Inputs follow what Quickchat has, so a refresh leaves none stale.
         inputs = {f: outs[f] for f in MANAGED_FIELDS}
         if API_TOKEN in outs:
@@ -332,36 +353,21 @@ class ConversationRatingConfigProvider(dynamic.ResourceProvider):
         return dynamic.ReadResult(id_ or scenario_id, outs, inputs)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.UpdateResult:
-        client, scenario_id, base_url = _connect(news)
-        # Diff could not see these when they were unknown at preview; a
-        # different agent or address needs a replacement, not an update.
-        if olds.get(SCENARIO_ID) not in (None, scenario_id):
-            raise QuickchatConfigError(
-                f"The API token now belongs to AI Agent {scenario_id!r}, but this resource "
-                f"manages {olds[SCENARIO_ID]!r}. Nothing was changed; run `pulumi up` again "
-                "to replace the resource now that the token is known."
-            )
-        if olds.get(BASE_URL) not in (None, base_url):
-            raise QuickchatConfigError(
-                f"The base URL is now {base_url!r}, but this resource was managed through "
-                f"{olds[BASE_URL]!r}. Nothing was changed; run `pulumi up` again to replace "
-                "the resource now that the base URL is known."
-            )
+        # Diff replaces for another agent or address; it could not tell only
+        # where the token or base URL was unknown at preview.
+        client, scenario_id, base_url = _connect(news, olds, RUN_UP_AGAIN)
         desired = _desired(news)
         if desired.to_api() == {f: olds.get(f) for f in MANAGED_FIELDS}:
-            # Only the token changed (a rotation): nothing to write.
-            applied = desired
+            applied = desired  # only the token changed (a rotation): nothing to write
         else:
-            applied = _write(client, desired)
+            applied = _write(client, desired, "pulumi up")
         return dynamic.UpdateResult(_outputs(applied, scenario_id, base_url, news))
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
-        client, _, _ = _connect(props)
-        try:
-            _write(client, DISABLED_DEFAULTS)
-        except QuickchatAPIError as error:
-            if not _is_gone(error):
-                raise  # the resource stays in state, and destroy can be run again
+        # Any failure raises, so the resource stays in state and destroy
+        # can be run again.
+        client, _, _ = _connect(props, props, GIVE_THE_OLD_TOKEN)
+        _write(client, DISABLED_DEFAULTS, "pulumi destroy")
 
 
 # --- the resource programs use -------------------------------------------------------------

@@ -30,7 +30,8 @@ HINTS: dict[int, str] = {
     f"write_all scope in {TOKEN_PAGE}; read_all tokens can only read.",
     404: "Quickchat does not know this AI Agent (scenario) or the endpoint; "
     "check that the token belongs to an existing agent and that the base URL "
-    "is right (quickchat:baseUrl / QUICKCHAT_API_BASE_URL).",
+    "is right (quickchat:baseUrl / QUICKCHAT_API_BASE_URL). If the agent was "
+    "deleted, remove it from state with `pulumi state delete <urn>`.",
     409: "Another change to this AI Agent's configuration was in progress; run the command again.",
     422: "Quickchat rejected the values; fix the field it names.",
     429: "Quickchat's rate limit (120 reads and 60 writes per minute per token) "
@@ -110,13 +111,13 @@ class QuickchatResponseError(QuickchatRequestError):
 class QuickchatMismatchError(QuickchatError):
     """Quickchat accepted a change but, asked again, holds something else."""
 
-    def __init__(self, fields: list[str]) -> None:
+    def __init__(self, fields: list[str], command: str) -> None:
         self.fields = fields
         super().__init__(
             "PATCH /v1/api/conversation_ratings/configuration was accepted, but Quickchat "
             f"then reported different values for {', '.join(fields)}. Another change may "
-            "have raced this one (the Dashboard, another stack). Run `pulumi refresh`, "
-            "then `pulumi up` again."
+            "have raced this one (the Dashboard, another stack). Nothing was recorded; run "
+            f"`{command}` again."
         )
 
 

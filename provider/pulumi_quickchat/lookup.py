@@ -18,9 +18,8 @@ from typing import Any
 
 import pulumi
 
-from . import provider
-from .client import agent_key
-from .errors import TOKEN_SETTINGS, QuickchatConfigError
+from . import settings
+from .client import agent_key, normalize_base_url
 
 
 @dataclass(frozen=True)
@@ -39,8 +38,8 @@ def _program_config() -> dict[str, Any]:
     # back decrypted from `get`, which is what a plain function needs.
     config = pulumi.Config("quickchat")
     return {
-        provider.TOKEN_CONFIG_KEY: config.get("apiToken"),
-        provider.BASE_URL_CONFIG_KEY: config.get("baseUrl"),
+        settings.TOKEN_CONFIG_KEY: config.get("apiToken"),
+        settings.BASE_URL_CONFIG_KEY: config.get("baseUrl"),
     }
 
 
@@ -56,11 +55,9 @@ def get_conversation_rating_config(
     """
     inputs = {"api_token": api_token, "base_url": base_url}
     stack_config = _program_config()
-    token = provider.find_token(inputs, stack_config)
-    if token is None:
-        raise QuickchatConfigError(f"No Quickchat API token: set {TOKEN_SETTINGS}.")
-    url = provider.normalize_base_url(provider.find_base_url(inputs, stack_config).value)
-    live = provider.client_for(token.value, url).get_configuration()
+    token = settings.require_token(inputs, stack_config)
+    url = normalize_base_url(settings.find_base_url(inputs, stack_config).value)
+    live = settings.client_for(token.value, url).get_configuration()
     return GetConversationRatingConfigResult(
         scenario_id=agent_key(token.value),
         base_url=url,

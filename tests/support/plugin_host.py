@@ -215,6 +215,7 @@ class Plan:
     action: str  # "create", "update", "replace", "same"
     inputs: dict[str, Any]
     replaces: list[str] = field(default_factory=list)
+    delete_before_replace: bool = False
 
 
 class Engine:
@@ -223,6 +224,8 @@ class Engine:
     def __init__(self, host: PluginHost) -> None:
         self.host = host
         self.state: dict[str, ResourceState] = {}
+        # Replaced resources whose delete has not succeeded yet.
+        self.pending_delete: list[ResourceState] = []
 
     def plan(self, name: str, program: dict[str, Any]) -> Plan:
         """preview: Check, then Diff against the recorded outputs; nothing else."""
@@ -237,7 +240,7 @@ class Engine:
         if diff.changes != proto.DiffResponse.DIFF_SOME:
             return Plan("same", inputs)
         if diff.replaces:
-            return Plan("replace", inputs, list(diff.replaces))
+            return Plan("replace", inputs, list(diff.replaces), diff.deleteBeforeReplace)
         return Plan("update", inputs)
 
     def up(self, name: str, program: dict[str, Any]) -> Plan:
@@ -250,13 +253,21 @@ class Engine:
             assert old is not None
             outputs = self.host.update(old.id, old.outputs, plan.inputs)
             self.state[name] = ResourceState(old.id, plan.inputs, strip_provider(outputs))
-        elif plan.action == "replace":
+        elif plan.action == "replace" and plan.delete_before_replace:
             assert old is not None
-            # The provider asks for delete-before-replace.
             self.host.delete(old.id, old.outputs)
             del self.state[name]
             id_, outputs = self.host.create(plan.inputs)
             self.state[name] = ResourceState(id_, plan.inputs, strip_provider(outputs))
+        elif plan.action == "replace":
+            assert old is not None
+            # Create first; the old resource is deleted only once the new one
+            # exists, and stays in state (pending deletion) if that fails.
+            id_, outputs = self.host.create(plan.inputs)
+            self.state[name] = ResourceState(id_, plan.inputs, strip_provider(outputs))
+            self.pending_delete.append(old)
+            self.host.delete(old.id, old.outputs)
+            self.pending_delete.remove(old)
         else:
             assert old is not None
             self.state[name] = ResourceState(old.id, plan.inputs, old.outputs)

@@ -30,14 +30,15 @@ POPUP_MISMATCH = "conv_rating_popup_active must match conv_rating_active"
 SCOPE_MESSAGE = "Insufficient token scope. Required: write_all"
 
 Scope = Literal["read_all", "write_all"]
-FaultKind = Literal["status", "delay", "cut", "drop", "malformed", "partial", "contradict"]
-Transport = Literal["full", "cut", "drop"]
+FaultKind = Literal["status", "delay", "cut", "stall", "drop", "malformed", "partial", "contradict"]
+Transport = Literal["full", "cut", "stall", "drop"]
 
 SCOPES: tuple[Scope, ...] = ("write_all", "read_all")
 FAULT_KINDS: tuple[FaultKind, ...] = (
     "status",
     "delay",
     "cut",
+    "stall",
     "drop",
     "malformed",
     "partial",
@@ -208,6 +209,7 @@ class ApiResult:
     text_body: str | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
     transport: Transport = "full"
+    stall_seconds: float = 0.0
 
     @classmethod
     def from_fault(cls, fault: ApiFault) -> ApiResult:
@@ -446,7 +448,7 @@ class Emulator:
             raise _bad_request("status must be an integer from 400 to 599")
         retry_after = _number(body, "retry_after")
         delay = _number(body, "delay")
-        if kind == "delay" and delay is None:
+        if kind in ("delay", "stall") and delay is None:
             raise _bad_request("kind 'delay' needs delay (seconds)")
         if (retry_after is not None and retry_after < 0) or (delay is not None and delay < 0):
             raise _bad_request("retry_after and delay must not be negative")
@@ -505,15 +507,17 @@ class Emulator:
         if path == API_PATH and method in ("GET", "PATCH"):
             with self._lock:
                 fault = self._take_fault(method)
-            if fault is not None and fault.delay > 0:
+            if fault is not None and fault.delay > 0 and fault.kind != "stall":
                 time.sleep(fault.delay)  # outside the lock: other clients keep being served
         lowered = {name.lower(): value for name, value in headers.items()}
         with self._lock:
             token, auth_error = self._identify(lowered.get("authorization"))
-            if fault is None or fault.kind in ("delay", "cut"):
+            if fault is None or fault.kind in ("delay", "cut", "stall"):
                 result = self._serve(method, path, token, auth_error, body)
                 if fault is not None and fault.kind == "cut":
                     result = replace(result, transport="cut")
+                if fault is not None and fault.kind == "stall":
+                    result = replace(result, transport="stall", stall_seconds=fault.delay)
             else:
                 result = self._faulted(fault, token)
             self._log.append(

@@ -8,6 +8,7 @@ import json
 import socket
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Callable
 from http import HTTPStatus
@@ -193,6 +194,15 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(len(data) + 64))
             self.end_headers()
             self.wfile.write(data[: len(data) // 2])
+            self.close_connection = True
+            return
+        if result.transport == "stall":
+            # Headers and half the body, then silence: the client's read times out mid-body.
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data[: len(data) // 2])
+            self.wfile.flush()
+            time.sleep(result.stall_seconds)
             self.close_connection = True
             return
         if result.status != 204:

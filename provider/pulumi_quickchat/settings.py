@@ -1,8 +1,8 @@
-"""Provider wiring: where the token and base URL come from, and the clients built from them.
+"""Settings: where the token and base URL come from, and the clients built from them.
 
-Everything here lives in the plugin process and nowhere else. The provider
-object that Pulumi pickles into state carries none of it: refresh and destroy
-find the token again from the resource's inputs, the stack config received
+For the resource, all of this lives in the plugin process: the provider
+object that Pulumi pickles into state carries none of it, and refresh and
+destroy find the token again from the resource's inputs, the stack config received
 through `configure`, or the environment.
 
 First found wins:
@@ -28,6 +28,7 @@ from .client import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_READ_TIMEOUT,
     QuickchatClient,
+    normalize_base_url,
 )
 from .errors import TOKEN_SETTINGS, QuickchatConfigError
 
@@ -45,8 +46,7 @@ _lock = threading.Lock()
 # decrypted). Replaced whole, never mutated, so readers need no lock.
 _stack_config: Mapping[str, Any] = {}
 # One client (and so one connection pool) per token and base URL, shared by
-# the plugin host's worker threads. Keyed by a hash so the dict holds no token
-# in a form a debugger dump would show next to its purpose.
+# the plugin host's worker threads.
 _clients: dict[tuple[str, str], QuickchatClient] = {}
 
 
@@ -64,55 +64,51 @@ class Found:
     source: str
 
 
-def _config_string(key: str, stack_config: Mapping[str, Any] | None) -> str | None:
-    value = (_stack_config if stack_config is None else stack_config).get(key)
-    return value if isinstance(value, str) else None
+def _first_found(
+    inputs: Mapping[str, Any],
+    input_key: str,
+    config_key: str,
+    env_name: str,
+    stack_config: Mapping[str, Any] | None,
+) -> Found | None:
+    """The resolution order, in one place: input, stack config, environment.
+
+    `stack_config` defaults to what `configure` received.
+    """
+    given = inputs.get(input_key)
+    if isinstance(given, str):
+        return Found(given, f"the resource's {input_key}")
+    configured = (_stack_config if stack_config is None else stack_config).get(config_key)
+    if isinstance(configured, str):
+        return Found(configured, f"stack config {config_key}")
+    from_env = os.environ.get(env_name)
+    if from_env is not None:
+        return Found(from_env, f"environment variable {env_name}")
+    return None
 
 
 def find_token(
     inputs: Mapping[str, Any], stack_config: Mapping[str, Any] | None = None
 ) -> Found | None:
-    """The API token for a resource, first found wins; None if there is none.
-
-    `stack_config` defaults to what `configure` received.
-    """
-    given = inputs.get("api_token")
-    if isinstance(given, str):
-        return Found(given, "the resource's api_token")
-    configured = _config_string(TOKEN_CONFIG_KEY, stack_config)
-    if configured is not None:
-        return Found(configured, f"stack config {TOKEN_CONFIG_KEY}")
-    from_env = os.environ.get(TOKEN_ENV)
-    if from_env is not None:
-        return Found(from_env, f"environment variable {TOKEN_ENV}")
-    return None
+    """The API token for a resource; None if there is none anywhere."""
+    return _first_found(inputs, "api_token", TOKEN_CONFIG_KEY, TOKEN_ENV, stack_config)
 
 
 def find_base_url(
     inputs: Mapping[str, Any], stack_config: Mapping[str, Any] | None = None
 ) -> Found:
-    """The base URL for a resource, first found wins."""
-    given = inputs.get("base_url")
-    if isinstance(given, str):
-        return Found(given, "the resource's base_url")
-    configured = _config_string(BASE_URL_CONFIG_KEY, stack_config)
-    if configured is not None:
-        return Found(configured, f"stack config {BASE_URL_CONFIG_KEY}")
-    from_env = os.environ.get(BASE_URL_ENV)
-    if from_env is not None:
-        return Found(from_env, f"environment variable {BASE_URL_ENV}")
-    return Found(DEFAULT_BASE_URL, "the default")
+    """The base URL for a resource; Quickchat's own address if none is set."""
+    found = _first_found(inputs, "base_url", BASE_URL_CONFIG_KEY, BASE_URL_ENV, stack_config)
+    return found or Found(DEFAULT_BASE_URL, "the default")
 
 
-def normalize_base_url(base_url: str) -> str:
-    return base_url.rstrip("/")
-
-
-def require_token(inputs: Mapping[str, Any]) -> str:
-    found = find_token(inputs)
+def require_token(
+    inputs: Mapping[str, Any], stack_config: Mapping[str, Any] | None = None
+) -> Found:
+    found = find_token(inputs, stack_config)
     if found is None:
         raise QuickchatConfigError(f"No Quickchat API token: set {TOKEN_SETTINGS}.")
-    return found.value
+    return found
 
 
 def _env_number(name: str, default: float, *, integer: bool = False) -> float:
@@ -144,8 +140,3 @@ def client_for(token: str, base_url: str) -> QuickchatClient:
             )
             _clients[key] = client
         return client
-
-
-def client_from(props: Mapping[str, Any]) -> QuickchatClient:
-    """The client for a resource's inputs or recorded outputs."""
-    return client_for(require_token(props), find_base_url(props).value)
