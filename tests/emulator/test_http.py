@@ -358,6 +358,19 @@ def test_cut_fault_promises_more_body_than_it_sends_then_closes(
     assert clean_admin.get_configuration("agent-1") == {**DEFAULTS, **ON}
 
 
+def test_stall_fault_sends_half_the_body_then_goes_silent(
+    clean_admin: EmulatorAdmin, quickchat_agent: AgentJson, api: str
+) -> None:
+    clean_admin.add_fault("stall", delay=1.0, method="PATCH")
+    with pytest.raises(requests.exceptions.ConnectionError):  # a read timeout mid-body
+        response = requests.patch(
+            api, headers=bearer(write_token(quickchat_agent)), json=ON, timeout=0.3, stream=True
+        )
+        assert response.status_code == 200  # the headers came in time
+        response.content  # noqa: B018 - the body did not
+    assert clean_admin.get_configuration("agent-1") == {**DEFAULTS, **ON}  # it was applied
+
+
 def test_drop_fault_closes_without_a_response(
     clean_admin: EmulatorAdmin, quickchat_agent: AgentJson, api: str
 ) -> None:
