@@ -265,12 +265,14 @@ def walk(pulumi: Pulumi, admin: EmulatorAdmin, url: str, token: str) -> None:
 
 
 def next_steps(work: Path) -> None:
-    heading("Done. To point it at the real Quickchat service, change the stack's config:")
-    note("  pulumi config rm quickchat:baseUrl              # then it talks to app.quickchat.ai")
+    heading("Done. To manage a real agent, with a stack of your own:")
+    note("  cd examples/basic")
+    note("  pulumi login --local                            # or your usual backend")
+    note("  pulumi stack init dev")
     note("  pulumi config set --secret quickchat:apiToken   # paste your agent's write_all token")
-    note("and run `pulumi up`; the program stays as it is. For a stack of your own, run")
-    note("`pulumi login` and `pulumi stack init dev` in examples/basic, then set the token.")
-    note(f"The quick start's local state is in {work}; the next run starts afresh.")
+    note("  pulumi up")
+    note("No base URL to set: it defaults to https://app.quickchat.ai.")
+    note(f"The quick start's own state is in {work}; the next run starts afresh.")
 
 
 def main() -> int:

@@ -139,6 +139,8 @@ def guard_messages(admin: EmulatorAdmin, token: str, monkeypatch: pytest.MonkeyP
     messages = messages_from(lambda: update("id", olds, news))
     olds = {**news, "scenario_id": conversation_rating.agent_key(token), "base_url": "https://x"}
     messages += messages_from(lambda: update("id", olds, news))
+    recorded = {**news, "scenario_id": "another-agent"}
+    messages += messages_from(lambda: ConversationRatingConfigProvider().delete("id", recorded))
     messages += messages_from(lambda: QuickchatClient(" "))
     messages += messages_from(lambda: QuickchatClient("t", "http://quickchat.example"))
     monkeypatch.delenv("QUICKCHAT_API_TOKEN", raising=False)

@@ -232,9 +232,9 @@ def test_a_config_token_now_naming_another_agent_is_refused_with_nothing_sent(
     with pytest.raises(ProviderError) as failed:
         engine.refresh("ratings") if step == "refresh" else engine.destroy("ratings")
     details = failed.value.details
-    assert f"belongs to AI Agent {other['scenario_id']!r}" in details
-    assert f"this resource manages {agent['scenario_id']!r}" in details
-    assert "pulumi state delete" in details
+    assert f"This resource manages AI Agent {agent['scenario_id']!r}" in details
+    assert f"stack config quickchat:apiToken to {other['scenario_id']!r}" in details
+    assert "QUICKCHAT_API_TOKEN=<token>" in details and "pulumi state delete" in details
     assert requests_sent(admin) == []
     assert engine.state["ratings"] == before
     assert config_of(admin, agent["scenario_id"])["conv_rating_active"] is True
@@ -252,12 +252,38 @@ def test_a_config_token_now_naming_another_agent_replaces_but_never_resets_the_w
     )
     # The new agent is written; resetting the old one needs its token, which
     # this run has not got: that step fails and the old resource waits in state.
-    with pytest.raises(ProviderError, match="Give this run that agent's token"):
+    with pytest.raises(ProviderError, match="QUICKCHAT_API_TOKEN=<token>"):
         engine.up("ratings", {"conv_rating_active": True})
     assert engine.state["ratings"].id == other["scenario_id"]
     assert [r.id for r in engine.pending_delete] == [agent["scenario_id"]]
     assert config_of(admin, other["scenario_id"])["conv_rating_active"] is True
     assert config_of(admin, agent["scenario_id"])["conv_rating_active"] is True
+
+
+def test_the_old_agents_token_in_the_environment_completes_a_move_to_another_agent(
+    engine: Engine,
+    start_host: Callable[..., PluginHost],
+    admin: EmulatorAdmin,
+    agent: AgentJson,
+    token: str,
+) -> None:
+    engine.up("ratings", {"conv_rating_active": True})
+    other = admin.create_agent()
+    # Stack config now holds the new agent's token; the old one rides along in
+    # QUICKCHAT_API_TOKEN for this run, and is used only for the old agent.
+    engine.host = start_host({"QUICKCHAT_API_TOKEN": token})
+    engine.host.configure(
+        {"quickchat:apiToken": other["tokens"]["write_all"], "quickchat:baseUrl": admin.url}
+    )
+    requests_sent(admin)
+    assert engine.up("ratings", {"conv_rating_active": True}).action == "replace"
+    assert [(e["method"], e["scenario_id"]) for e in admin.request_log()] == [
+        ("PATCH", other["scenario_id"]),
+        ("PATCH", agent["scenario_id"]),
+    ]
+    assert config_of(admin, agent["scenario_id"]) == DISABLED
+    assert config_of(admin, other["scenario_id"])["conv_rating_active"] is True
+    assert engine.pending_delete == []
 
 
 def test_preview_with_unknown_inputs_neither_fails_nor_sends(

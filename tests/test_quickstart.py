@@ -280,7 +280,7 @@ def test_walk_runs_the_cli_steps_in_order_against_a_live_emulator_in_a_fresh_wor
     assert '"scenario_id": "demo-agent"' in out
     assert '"conv_rating_active": false' in out.split("Drift")[1]
     assert "pulumi config set --secret quickchat:apiToken" in out
-    assert "pulumi config rm quickchat:baseUrl" in out
+    assert "pulumi stack init dev" in out and "cd examples/basic" in out
 
 
 def test_missing_cli_is_installed_by_the_installer_into_home_and_used(

@@ -252,38 +252,55 @@ def _outputs(
     return outs
 
 
-def _connect(
-    props: Mapping[str, Any], recorded: Mapping[str, Any], if_elsewhere: str
-) -> tuple[QuickchatClient, str, str]:
-    """Client, agent id and base URL for `props`, which must lead where `recorded` says.
-
-    A token from stack config or the environment can change between runs and
-    name another agent; writing or reading that agent in place of the one in
-    state would corrupt both. Nothing is sent then, and `if_elsewhere` says
-    what to do.
-    """
+def _connect(props: Mapping[str, Any]) -> tuple[QuickchatClient, str, str]:
+    """Client, agent id and base URL for the inputs of create and update."""
     token = settings.require_token(props)
-    scenario_id = agent_key(token.value)
     base_url = normalize_base_url(settings.find_base_url(props).value)
+    return settings.client_for(token.value, base_url), agent_key(token.value), base_url
+
+
+def _reconnect(recorded: Mapping[str, Any]) -> QuickchatClient:
+    """The client for refresh and destroy: the agent and address state records.
+
+    The token is the first one set (the recorded api_token, stack config, the
+    environment) that belongs to the recorded agent. A token in stack config
+    can change between runs and name another agent; reading or resetting that
+    agent in place of the one in state would corrupt both, so then nothing is
+    sent, and QUICKCHAT_API_TOKEN can carry the old agent's token for the run.
+    """
     managed = recorded.get(SCENARIO_ID)
-    if managed is not None and managed != scenario_id:
+    tokens = settings.all_tokens(recorded)
+    if not tokens:
+        raise QuickchatConfigError(f"No Quickchat API token: set {TOKEN_SETTINGS}.")
+    token = next((t for t in tokens if managed in (None, agent_key(t.value))), None)
+    if token is None:
+        elsewhere = ", ".join(f"{t.source} to {agent_key(t.value)!r}" for t in tokens)
         raise QuickchatConfigError(
-            f"The API token from {token.source} belongs to AI Agent {scenario_id!r}, but this "
-            f"resource manages {managed!r}. Nothing was sent. {if_elsewhere}"
+            f"This resource manages AI Agent {managed!r}, but the API token belongs to "
+            f"another agent ({elsewhere}). Nothing was sent. Give this run that agent's "
+            "token, e.g. `QUICKCHAT_API_TOKEN=<token> pulumi destroy` (or refresh, or up); "
+            "if the agent no longer matters, remove it from state with `pulumi state delete "
+            "<urn>`."
+        )
+    base_url = normalize_base_url(settings.find_base_url(recorded).value)
+    return settings.client_for(token.value, base_url)
+
+
+def _refuse_another_agent(recorded: Mapping[str, Any], scenario_id: str, base_url: str) -> None:
+    """Update cannot move a resource: diff replaces for another agent or address,
+    and can miss it only where the token or base URL was unknown at preview."""
+    if recorded.get(SCENARIO_ID) not in (None, scenario_id):
+        raise QuickchatConfigError(
+            f"The API token now belongs to AI Agent {scenario_id!r}, but this resource "
+            f"manages {recorded[SCENARIO_ID]!r}. Nothing was sent. {RUN_UP_AGAIN}"
         )
     if recorded.get(BASE_URL) not in (None, base_url):
         raise QuickchatConfigError(
             f"The base URL is now {display_url(base_url)!r}, but this resource was managed "
-            f"through {display_url(recorded[BASE_URL])!r}. Nothing was sent. {if_elsewhere}"
+            f"through {display_url(recorded[BASE_URL])!r}. Nothing was sent. {RUN_UP_AGAIN}"
         )
-    return settings.client_for(token.value, base_url), scenario_id, base_url
 
 
-# What to do when the token in use leads to another agent than the one in state.
-GIVE_THE_OLD_TOKEN = (
-    "Give this run that agent's token (the resource's api_token, or QUICKCHAT_API_TOKEN); "
-    "if the agent no longer matters, remove it from state with `pulumi state delete <urn>`."
-)
 RUN_UP_AGAIN = "Run `pulumi up` again to replace the resource, now that this is known."
 
 
@@ -336,7 +353,7 @@ class ConversationRatingConfigProvider(dynamic.ResourceProvider):
         return diff_against_state(olds, news)
 
     def create(self, props: dict[str, Any]) -> dynamic.CreateResult:
-        client, scenario_id, base_url = _connect(props, {}, "")
+        client, scenario_id, base_url = _connect(props)
         applied = _write(client, _desired(props), "pulumi up")
         return dynamic.CreateResult(scenario_id, _outputs(applied, scenario_id, base_url, props))
 
@@ -344,7 +361,8 @@ class ConversationRatingConfigProvider(dynamic.ResourceProvider):
         # `props` are the outputs recorded by the last step. A 404 is an
         # error like any other, never "gone": dropping the resource from
         # state on a wrong address would lose it silently.
-        client, scenario_id, base_url = _connect(props, props, GIVE_THE_OLD_TOKEN)
+        client = _reconnect(props)
+        scenario_id, base_url = props.get(SCENARIO_ID) or id_, client.base_url
         outs = _outputs(client.get_configuration(), scenario_id, base_url, props)
         # Inputs follow what Quickchat has, so a refresh leaves none stale.
         inputs = {f: outs[f] for f in MANAGED_FIELDS}
@@ -353,9 +371,8 @@ class ConversationRatingConfigProvider(dynamic.ResourceProvider):
         return dynamic.ReadResult(id_ or scenario_id, outs, inputs)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.UpdateResult:
-        # Diff replaces for another agent or address; it could not tell only
-        # where the token or base URL was unknown at preview.
-        client, scenario_id, base_url = _connect(news, olds, RUN_UP_AGAIN)
+        client, scenario_id, base_url = _connect(news)
+        _refuse_another_agent(olds, scenario_id, base_url)
         desired = _desired(news)
         if desired.to_api() == {f: olds.get(f) for f in MANAGED_FIELDS}:
             applied = desired  # only the token changed (a rotation): nothing to write
@@ -366,8 +383,7 @@ class ConversationRatingConfigProvider(dynamic.ResourceProvider):
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         # Any failure raises, so the resource stays in state and destroy
         # can be run again.
-        client, _, _ = _connect(props, props, GIVE_THE_OLD_TOKEN)
-        _write(client, DISABLED_DEFAULTS, "pulumi destroy")
+        _write(_reconnect(props), DISABLED_DEFAULTS, "pulumi destroy")
 
 
 # --- the resource programs use -------------------------------------------------------------

@@ -64,42 +64,51 @@ class Found:
     source: str
 
 
-def _first_found(
+def _candidates(
     inputs: Mapping[str, Any],
     input_key: str,
     config_key: str,
     env_name: str,
     stack_config: Mapping[str, Any] | None,
-) -> Found | None:
-    """The resolution order, in one place: input, stack config, environment.
+) -> list[Found]:
+    """Every value set, in the resolution order: input, stack config, environment.
 
     `stack_config` defaults to what `configure` received.
     """
+    found = []
     given = inputs.get(input_key)
     if isinstance(given, str):
-        return Found(given, f"the resource's {input_key}")
+        found.append(Found(given, f"the resource's {input_key}"))
     configured = (_stack_config if stack_config is None else stack_config).get(config_key)
     if isinstance(configured, str):
-        return Found(configured, f"stack config {config_key}")
+        found.append(Found(configured, f"stack config {config_key}"))
     from_env = os.environ.get(env_name)
     if from_env is not None:
-        return Found(from_env, f"environment variable {env_name}")
-    return None
+        found.append(Found(from_env, f"environment variable {env_name}"))
+    return found
+
+
+def all_tokens(
+    inputs: Mapping[str, Any], stack_config: Mapping[str, Any] | None = None
+) -> list[Found]:
+    """Every API token set for a resource, the one that wins first."""
+    return _candidates(inputs, "api_token", TOKEN_CONFIG_KEY, TOKEN_ENV, stack_config)
 
 
 def find_token(
     inputs: Mapping[str, Any], stack_config: Mapping[str, Any] | None = None
 ) -> Found | None:
     """The API token for a resource; None if there is none anywhere."""
-    return _first_found(inputs, "api_token", TOKEN_CONFIG_KEY, TOKEN_ENV, stack_config)
+    tokens = all_tokens(inputs, stack_config)
+    return tokens[0] if tokens else None
 
 
 def find_base_url(
     inputs: Mapping[str, Any], stack_config: Mapping[str, Any] | None = None
 ) -> Found:
     """The base URL for a resource; Quickchat's own address if none is set."""
-    found = _first_found(inputs, "base_url", BASE_URL_CONFIG_KEY, BASE_URL_ENV, stack_config)
-    return found or Found(DEFAULT_BASE_URL, "the default")
+    found = _candidates(inputs, "base_url", BASE_URL_CONFIG_KEY, BASE_URL_ENV, stack_config)
+    return found[0] if found else Found(DEFAULT_BASE_URL, "the default")
 
 
 def require_token(

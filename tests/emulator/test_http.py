@@ -487,7 +487,7 @@ def test_cli_demo_writes_a_private_tokens_file(tmp_path: Path) -> None:
     path = tmp_path / "tokens.json"
     with EmulatorProcess(["--demo", "--tokens-file", str(path)]) as process:
         line = process.next_line()
-        assert line == f"demo agent demo-agent: write_all token written to {path}"
+        assert line == f"demo agent demo-agent: write_all and read_all tokens written to {path}"
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
         tokens = json.loads(path.read_text())
         assert set(tokens) == {"scenario_id", "write_all", "read_all"}

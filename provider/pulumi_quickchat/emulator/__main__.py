@@ -58,15 +58,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     server = EmulatorServer(emulator, host=args.host, port=args.port, verbose=args.verbose)
     try:
         server.start()
-        print(f"Quickchat emulator listening on {server.url}", flush=True)
+        # Everything is ready before the first line, which callers take as the signal.
         if args.demo:
             agent = emulator.create_agent({"scenario_id": DEMO_AGENT})
             tokens = agent["tokens"]
             if args.tokens_file:
                 record = {"scenario_id": DEMO_AGENT, **tokens}
                 _write_private(args.tokens_file, json.dumps(record, indent=2) + "\n")
+        print(f"Quickchat emulator listening on {server.url}", flush=True)
+        if args.demo:
+            if args.tokens_file:
                 print(
-                    f"demo agent {DEMO_AGENT}: write_all token written to {args.tokens_file}",
+                    f"demo agent {DEMO_AGENT}: write_all and read_all tokens written to "
+                    f"{args.tokens_file}",
                     flush=True,
                 )
             else:
