@@ -65,6 +65,8 @@ def stack_config() -> Iterator[None]:
 @given(programs)
 def test_check_never_crashes_and_names_only_real_properties(news: dict[str, Any]) -> None:
     inputs, failures = check_inputs(news)
+    properties = [failure.property for failure in failures]
+    assert len(properties) == len(set(properties)), "one failure per property"
     for failure in failures:
         assert failure.property in PROPERTIES
         assert failure.reason.startswith(f"{failure.property}: ")

@@ -210,3 +210,64 @@ def test_a_body_that_keeps_stalling_says_no_response_within_the_timeout(
     with pytest.raises(QuickchatTransportError, match="no response within 1s, after retrying"):
         client.get_configuration()
     assert len(requests_sent(admin)) == 2
+
+
+@pytest.fixture
+def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Every wait the retry policy asks for, recorded instead of slept.
+
+    urllib3's Retry sleeps through `time.sleep`; the emulator runs in its
+    own process, so nothing else in this test needs the real one.
+    """
+    recorded: list[float] = []
+    monkeypatch.setattr("urllib3.util.retry.time.sleep", recorded.append)
+    return recorded
+
+
+def test_retry_after_is_honoured(admin: EmulatorAdmin, token: str, waits: list[float]) -> None:
+    client = QuickchatClient(token, admin.url)
+    admin.add_fault("status", status=429, retry_after=3)
+    client.get_configuration()
+    assert waits == [3]
+
+
+def test_retry_after_is_capped_at_twenty_seconds(
+    admin: EmulatorAdmin, token: str, waits: list[float]
+) -> None:
+    client = QuickchatClient(token, admin.url)
+    admin.add_fault("status", status=503, retry_after=3600)
+    client.get_configuration()
+    assert waits == [20]
+
+
+def test_a_malformed_retry_after_is_ignored_and_the_client_backs_off(
+    admin: EmulatorAdmin, token: str, waits: list[float]
+) -> None:
+    client = QuickchatClient(token, admin.url)
+    admin.add_fault("status", status=429, retry_after="soon", times=2)
+    assert client.get_configuration().conv_rating_active is False
+    assert requests_sent(admin) == ["GET 429", "GET 429", "GET 200"]
+    assert len(waits) == 1 and 1.0 <= waits[0] <= 1.25  # the backoff's, not the header's
+
+
+def test_backoff_grows_exponentially_with_jitter_up_to_its_cap(
+    admin: EmulatorAdmin, token: str, waits: list[float]
+) -> None:
+    # Defaults: factor 0.5, jitter up to 0.25 s, cap 8 s. urllib3 retries the
+    # first failure at once, then waits 1, 2, 4 ... seconds.
+    client = QuickchatClient(token, admin.url, max_retries=6)
+    admin.add_fault("status", status=503, times=100)
+    with pytest.raises(QuickchatAPIError):
+        client.get_configuration()
+    assert len(waits) == 5
+    for wait, base in zip(waits, [1, 2, 4, 8, 8], strict=True):
+        assert base <= wait <= base + 0.25 or wait == 8  # the cap applies after jitter
+
+
+def test_failures_only_the_client_sees_wait_by_the_same_policy(
+    admin: EmulatorAdmin, token: str, waits: list[float]
+) -> None:
+    client = QuickchatClient(token, admin.url)
+    admin.add_fault("cut", times=3)
+    assert client.get_configuration().conv_rating_active is False
+    assert len(waits) == 2 and 1.0 <= waits[0] <= 1.25 and 2.0 <= waits[1] <= 2.25

@@ -15,7 +15,6 @@ from pulumi_quickchat.emulator import EmulatorAdmin, EmulatorProcess
 from pulumi_quickchat.emulator.models import AgentJson
 
 from support.checks import (
-    assert_provider_holds_no_secret,
     assert_token_only_under_api_token,
     config_of,
     requests_sent,
@@ -97,7 +96,6 @@ def test_full_lifecycle_preview_up_noop_update_drift_destroy(
     assert "ratings" not in engine.state
 
     assert_token_only_under_api_token(engine.host.responses, token)
-    assert_provider_holds_no_secret(engine.host.provider, token)
 
 
 def test_create_adopts_whatever_the_agent_has(engine: Engine, admin: EmulatorAdmin) -> None:
@@ -374,6 +372,26 @@ def test_token_and_base_url_from_the_environment(
     assert config_of(admin, agent["scenario_id"])["conv_rating_active"] is True
 
 
+def test_stack_config_wins_over_the_environment_and_the_input_over_both(
+    start_host: Callable[..., PluginHost], admin: EmulatorAdmin, agent: AgentJson, token: str
+) -> None:
+    from_env, from_input = admin.create_agent(), admin.create_agent()
+    host = start_host(
+        {
+            "QUICKCHAT_API_TOKEN": from_env["tokens"]["write_all"],
+            "QUICKCHAT_API_BASE_URL": "https://quickchat.invalid",
+        }
+    )
+    host.configure({"quickchat:apiToken": token, "quickchat:baseUrl": admin.url})
+    engine = Engine(host)
+    engine.up("config", {"conv_rating_active": True})
+    engine.up("input", {"conv_rating_active": True, "api_token": from_input["tokens"]["write_all"]})
+    assert engine.state["config"].id == agent["scenario_id"]
+    assert engine.state["input"].id == from_input["scenario_id"]
+    assert engine.state["config"].outputs["base_url"] == admin.url
+    assert config_of(admin, from_env["scenario_id"])["conv_rating_active"] is False
+
+
 def test_a_revoked_token_at_up_says_what_to_do_and_records_nothing(
     engine: Engine, admin: EmulatorAdmin, token: str
 ) -> None:
@@ -400,6 +418,7 @@ def test_a_read_only_token_at_up_says_it_lacks_write_all(
     assert "write_all scope" in details
     assert read_only not in details
     assert "ratings" not in engine.state
+    assert requests_sent(admin) == ["PATCH 403"]  # never retried
 
 
 def test_a_failed_destroy_keeps_the_resource(

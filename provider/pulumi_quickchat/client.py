@@ -32,7 +32,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-from urllib3.exceptions import MaxRetryError, ReadTimeoutError
+from urllib3 import BaseHTTPResponse
+from urllib3.exceptions import InvalidHeader, MaxRetryError, ReadTimeoutError
 from urllib3.util.retry import Retry
 
 from ._version import __version__
@@ -217,6 +218,20 @@ class _BearerAuth(requests.auth.AuthBase):
         return "_BearerAuth(<redacted>)"
 
 
+class _Retry(Retry):
+    """urllib3's Retry, reading a malformed Retry-After as absent.
+
+    Plain Retry raises InvalidHeader on one (say `Retry-After: soon`), which
+    would turn a 429 into a transport error; backing off is the better answer.
+    """
+
+    def get_retry_after(self, response: BaseHTTPResponse) -> float | None:
+        try:
+            return super().get_retry_after(response)
+        except InvalidHeader:
+            return None
+
+
 class _BudgetedAdapter(requests.adapters.HTTPAdapter):
     """An HTTPAdapter whose Retry one call can replace, for its own thread only.
 
@@ -275,7 +290,7 @@ class QuickchatClient:
             raise QuickchatConfigError(f"The Quickchat base URL {shown!r} {problem}.")
         self.base_url = normalize_base_url(base_url)
         self._timeout = (connect_timeout, read_timeout)
-        self._retry = Retry(
+        self._retry = _Retry(
             total=max_retries,
             status_forcelist=RETRY_STATUSES,
             # PATCH is not in urllib3's default set; ours always sends the

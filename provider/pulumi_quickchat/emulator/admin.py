@@ -107,7 +107,7 @@ class EmulatorAdmin:
         times: int = 1,
         method: str | None = None,
         status: int | None = None,
-        retry_after: float | None = None,
+        retry_after: float | str | None = None,
         delay: float | None = None,
         code: str | None = None,
         message: str | None = None,

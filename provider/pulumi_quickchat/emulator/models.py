@@ -231,7 +231,7 @@ class _Fault:
     times: int
     method: str | None
     status: int
-    retry_after: float | None
+    retry_after: float | str | None  # a string is sent as it is, to try a malformed header
     delay: float
     code: str | None
     message: str | None
@@ -446,11 +446,15 @@ class Emulator:
         status = _integer(body, "status", minimum=400)
         if status is not None and status > 599:
             raise _bad_request("status must be an integer from 400 to 599")
-        retry_after = _number(body, "retry_after")
+        raw_retry_after = body.get("retry_after")
+        retry_after: float | str | None = (
+            raw_retry_after if isinstance(raw_retry_after, str) else _number(body, "retry_after")
+        )
         delay = _number(body, "delay")
         if kind in ("delay", "stall") and delay is None:
             raise _bad_request("kind 'delay' needs delay (seconds)")
-        if (retry_after is not None and retry_after < 0) or (delay is not None and delay < 0):
+        negative_wait = isinstance(retry_after, (int, float)) and retry_after < 0
+        if negative_wait or (delay is not None and delay < 0):
             raise _bad_request("retry_after and delay must not be negative")
         with self._lock:
             fault = _Fault(
@@ -580,7 +584,11 @@ class Emulator:
                 message = fault.message or "Error"
             headers = {}
             if fault.retry_after is not None:
-                headers["Retry-After"] = _format_seconds(fault.retry_after)
+                headers["Retry-After"] = (
+                    fault.retry_after
+                    if isinstance(fault.retry_after, str)
+                    else _format_seconds(fault.retry_after)
+                )
             return ApiResult(fault.status, error_body(code, message), headers=headers)
         if fault.kind == "drop":
             return ApiResult(0, transport="drop")

@@ -1,0 +1,54 @@
+"""What `pip install .` ships: built offline from a copy of the source, then inspected."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_the_wheel_ships_the_typed_package_the_emulator_and_its_command(tmp_path: Path) -> None:
+    source = tmp_path / "source"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy(ROOT / name, source / name)
+    shutil.copytree(
+        ROOT / "provider",
+        source / "provider",
+        ignore=shutil.ignore_patterns("*.egg-info", "__pycache__"),
+    )
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "--quiet",
+            "-w",
+            str(tmp_path / "dist"),
+            str(source),
+        ],
+        check=True,
+        timeout=300,
+    )
+    (wheel,) = (tmp_path / "dist").glob("pulumi_quickchat-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+        info = next(n for n in names if n.endswith(".dist-info/METADATA"))
+        metadata = archive.read(info).decode()
+        entry_points = archive.read(info.replace("METADATA", "entry_points.txt")).decode()
+    for module in ("__init__", "client", "errors", "settings", "conversation_rating", "lookup"):
+        assert f"pulumi_quickchat/{module}.py" in names
+    assert "pulumi_quickchat/py.typed" in names
+    for module in ("__main__", "models", "server", "admin"):
+        assert f"pulumi_quickchat/emulator/{module}.py" in names
+    assert not any(name.startswith(("tests/", "examples/")) for name in names)
+    assert "quickchat-emulator = pulumi_quickchat.emulator.__main__:main" in entry_points
+    assert "Requires-Python: >=3.11" in metadata
+    assert "License-Expression: Apache-2.0" in metadata
