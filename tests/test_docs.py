@@ -29,7 +29,7 @@ from pulumi_quickchat import (
     get_conversation_rating_config,
     settings,
 )
-from pulumi_quickchat.client import _describe_transport_error
+from pulumi_quickchat.client import _describe_transport_error, worst_case_seconds
 from pulumi_quickchat.conversation_rating import _write, check_inputs
 from pulumi_quickchat.emulator import EmulatorAdmin
 from pulumi_quickchat.errors import GENERIC_HINT, HINTS
@@ -180,6 +180,14 @@ def test_each_status_row_says_what_the_error_itself_says() -> None:
     for status, hint in HINTS.items():
         assert rows[f"HTTP {status}"] == hint
     assert GENERIC_HINT.startswith("Unexpected answer from Quickchat")
+
+
+def test_the_readme_states_the_time_bound_the_client_settings_give() -> None:
+    text = README.read_text()
+    bound = worst_case_seconds()
+    assert f"at most **{bound:g} seconds**" in text
+    # A step sends one request, or two when a write's answer contradicts it.
+    assert f"a step ends within {2 * bound:g} s" in text
 
 
 def test_the_bad_inputs_reach_every_failure_check_can_report(
