@@ -330,6 +330,16 @@ def test_a_bad_token_in_stack_config_is_rejected_at_check_without_echoing_it(
     assert requests_sent(admin) == []
 
 
+@pytest.mark.parametrize(
+    "base_url", ["user:s3cret@app.quickchat.ai", "https://user:s3c/ret@app.quickchat.ai"]
+)
+def test_credentials_in_a_bad_base_url_are_never_echoed(engine: Engine, base_url: str) -> None:
+    with pytest.raises(CheckFailed) as failed:
+        engine.plan("ratings", {"conv_rating_active": True, "base_url": base_url})
+    assert failed.value.properties == ["base_url"]
+    assert "s3c" not in str(failed.value) and "<redacted>@" in str(failed.value)
+
+
 def test_a_plain_string_token_per_resource_is_still_declared_secret(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 import pytest
 
+from pulumi_quickchat.client import agent_key
 from pulumi_quickchat.emulator import EmulatorAdmin, EmulatorProcess
 from pulumi_quickchat.emulator.models import AgentJson
 
@@ -231,7 +232,7 @@ def test_a_config_token_now_naming_another_agent_is_refused_with_nothing_sent(
         engine.refresh("ratings") if step == "refresh" else engine.destroy("ratings")
     details = failed.value.details
     assert f"This resource manages AI Agent {agent['scenario_id']!r}" in details
-    assert f"stack config quickchat:apiToken to {other['scenario_id']!r}" in details
+    assert f"stack config quickchat:apiToken for {other['scenario_id']!r}" in details
     assert "QUICKCHAT_API_TOKEN=<token>" in details and "pulumi state delete" in details
     assert requests_sent(admin) == []
     assert engine.state["ratings"] == before
@@ -461,3 +462,58 @@ def test_per_resource_token_is_recorded_only_under_api_token(
     assert token not in engine.host.stderr()
     for entry in admin.request_log():
         assert token not in str(entry)
+
+
+def test_tokens_known_only_by_fingerprint_are_replaced_resetting_first(
+    engine: Engine, admin: EmulatorAdmin
+) -> None:
+    # Two tokens that are no JWTs may belong to the same agent: writing the new
+    # one first and resetting the old one after would leave that agent off.
+    host = engine.host
+    olds = {
+        "conv_rating_active": True,
+        "conv_rating_popup_active": True,
+        "conv_rating_question_codes": ["HELPFUL_THUMBS", "EXPERIENCE_THUMBS"],
+        "scenario_id": agent_key("old-opaque-token"),
+        "base_url": admin.url,
+        "api_token": "old-opaque-token",
+    }
+    news = {**olds, "api_token": "new-opaque-token"}
+    del news["scenario_id"], news["base_url"]
+    diff = host.diff(olds["scenario_id"], olds, news)
+    assert list(diff.replaces) == ["api_token"]
+    assert diff.deleteBeforeReplace
+
+
+def test_state_without_a_recorded_agent_falls_back_to_the_id(
+    engine: Engine, admin: EmulatorAdmin, agent: AgentJson
+) -> None:
+    # Stack config holds another agent's token; the id still names the agent.
+    other = admin.create_agent()
+    engine.host.configure(
+        {"quickchat:apiToken": other["tokens"]["write_all"], "quickchat:baseUrl": admin.url}
+    )
+    outputs = {**DISABLED, "base_url": admin.url}
+    with pytest.raises(ProviderError, match="no API token set for this run"):
+        engine.host.read(agent["scenario_id"], outputs, {})
+    with pytest.raises(ProviderError, match="no API token set for this run"):
+        engine.host.delete(agent["scenario_id"], outputs)
+    assert requests_sent(admin) == []
+
+
+def test_a_refused_recorded_token_gives_way_to_the_next_one_for_the_same_agent(
+    start_host: Callable[..., PluginHost], admin: EmulatorAdmin, agent: AgentJson, token: str
+) -> None:
+    host = start_host()
+    host.configure({"quickchat:baseUrl": admin.url})
+    engine = Engine(host)
+    engine.up("ratings", {"conv_rating_active": True, "api_token": token})
+    # The recorded token was revoked outside Pulumi; a new one rides in the environment.
+    admin.revoke_token(token)
+    fresh = admin.issue_token(agent["scenario_id"], "write_all")
+    engine.host = start_host({"QUICKCHAT_API_TOKEN": fresh})
+    engine.host.configure({"quickchat:baseUrl": admin.url})
+    requests_sent(admin)
+    engine.destroy("ratings")
+    assert requests_sent(admin) == ["PATCH 401", "PATCH 200"]
+    assert config_of(admin, agent["scenario_id"]) == DISABLED

@@ -130,6 +130,14 @@ def scenario_id_from_token(token: str) -> str | None:
     return None
 
 
+FINGERPRINT_PREFIX = "token-"
+
+
+def is_fingerprint(agent: str) -> bool:
+    """Whether an agent id is a token's fingerprint rather than a scenario_id."""
+    return agent.startswith(FINGERPRINT_PREFIX)
+
+
 def agent_key(token: str) -> str:
     """The agent a token manages: its scenario_id, or a fingerprint if it is no JWT.
 
@@ -139,7 +147,7 @@ def agent_key(token: str) -> str:
     scenario = scenario_id_from_token(token)
     if scenario is not None:
         return scenario
-    return "token-" + hashlib.sha256(token.encode()).hexdigest()[:16]
+    return FINGERPRINT_PREFIX + hashlib.sha256(token.encode()).hexdigest()[:16]
 
 
 def token_problem(token: str) -> str | None:
@@ -168,14 +176,12 @@ def normalize_base_url(base_url: str) -> str:
 
 
 def display_url(url: str) -> str:
-    """The URL with any `user:password@` removed, fit to quote in a message."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<unparseable URL>"
-    if "@" not in parts.netloc:
+    """The URL with anything before an `@` (credentials) hidden, fit to quote in a message."""
+    if "@" not in url:
         return url
-    return parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]).geturl()
+    scheme, separator, _ = url.partition("://")
+    prefix = scheme + separator if separator and "@" not in scheme else ""
+    return prefix + "<redacted>@" + url.rsplit("@", 1)[1]
 
 
 def base_url_problem(base_url: str) -> str | None:
@@ -188,8 +194,9 @@ def base_url_problem(base_url: str) -> str | None:
         parts = urlsplit(base_url)
         host = parts.hostname
         parts.port  # noqa: B018 - raises ValueError on a malformed port
-    except ValueError as exc:
-        return f"is not a valid URL ({exc})"
+    except ValueError:
+        # Not urllib's words: they can quote a password from the URL.
+        return "is not a valid URL (check the host and that the port is a number up to 65535)"
     if parts.scheme not in ("https", "http") or not host:
         return "must be an absolute https:// URL, such as https://app.quickchat.ai"
     if parts.username or parts.password:
@@ -382,6 +389,8 @@ class QuickchatClient:
                     method, CONFIGURATION_PATH, _describe_body_error(exc, self._timeout)
                 )
             except requests.exceptions.RequestException as exc:
+                if response is not None:
+                    response.close()
                 detail = _describe_transport_error(exc, self._timeout)
                 raise QuickchatTransportError(method, CONFIGURATION_PATH, detail) from None
             else:

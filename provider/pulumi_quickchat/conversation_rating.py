@@ -18,8 +18,8 @@ and its constructor never changes; tests/test_compatibility.py pins both.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
 import pulumi
 import pulumi.dynamic as dynamic
@@ -35,14 +35,18 @@ from .client import (
     agent_key,
     base_url_problem,
     display_url,
+    is_fingerprint,
     normalize_base_url,
     token_problem,
 )
 from .errors import (
     TOKEN_SETTINGS,
+    QuickchatAPIError,
     QuickchatConfigError,
     QuickchatMismatchError,
 )
+
+Result = TypeVar("Result")
 
 # The fields Quickchat stores, which the resource manages.
 ACTIVE = "conv_rating_active"
@@ -193,6 +197,7 @@ def diff_against_state(olds: Mapping[str, Any], news: Mapping[str, Any]) -> dyna
     changed = [f for f in MANAGED_FIELDS if _is_unknown(news.get(f)) or news.get(f) != olds.get(f)]
 
     replaces: list[str] = []
+    agents_known = True
     new_url = news.get(BASE_URL)
     if _is_unknown(new_url):
         changed.append(BASE_URL)  # where to is not known until up; update checks it
@@ -209,6 +214,9 @@ def diff_against_state(olds: Mapping[str, Any], news: Mapping[str, Any]) -> dyna
         wanted_agent = agent_key(found.value) if found is not None else None
         if wanted_agent is not None and olds.get(SCENARIO_ID) not in (None, wanted_agent):
             replaces.append(API_TOKEN)
+            # A token that is no JWT is known only by its fingerprint, so two
+            # such tokens may well be the same agent's.
+            agents_known = not (is_fingerprint(wanted_agent) or is_fingerprint(olds[SCENARIO_ID]))
         if new_token != olds.get(API_TOKEN):
             # Same agent, new token (or the token moved to or from stack
             # config): no request, but the recorded token must follow, or
@@ -219,10 +227,10 @@ def diff_against_state(olds: Mapping[str, Any], news: Mapping[str, Any]) -> dyna
         changes=bool(changed or replaces),
         replaces=replaces,
         # Another agent: write the new one first, then reset the old, so a
-        # failure leaves the old agent as it was. Another base URL may lead to
-        # the same agent, so reset first and write last: the desired state is
-        # what remains.
-        delete_before_replace=BASE_URL in replaces,
+        # failure leaves the old agent as it was. Where both may be the same
+        # agent (another base URL, or tokens known only by fingerprint), reset
+        # first and write last: the desired state is what remains.
+        delete_before_replace=BASE_URL in replaces or (API_TOKEN in replaces and not agents_known),
     )
 
 
@@ -259,40 +267,52 @@ def _connect(props: Mapping[str, Any]) -> tuple[QuickchatClient, str, str]:
     return settings.client_for(token.value, base_url), agent_key(token.value), base_url
 
 
-def _reconnect(recorded: Mapping[str, Any]) -> QuickchatClient:
-    """The client for refresh and destroy: the agent and address state records.
+def _on_recorded_agent(
+    recorded: Mapping[str, Any], id_: str, call: Callable[[QuickchatClient], Result]
+) -> Result:
+    """Run `call` for refresh or destroy, on the agent and address state records.
 
-    The token is the first one set (the recorded api_token, stack config, the
-    environment) that belongs to the recorded agent. A token in stack config
-    can change between runs and name another agent; reading or resetting that
+    Tokens are tried in the resolution order (the recorded api_token, stack
+    config, the environment), skipping any that belong to another agent, and
+    moving on past one Quickchat refuses (401). A token in stack config can
+    change between runs and name another agent; reading or resetting that
     agent in place of the one in state would corrupt both, so then nothing is
     sent, and QUICKCHAT_API_TOKEN can carry the old agent's token for the run.
     """
-    managed = recorded.get(SCENARIO_ID)
+    managed = recorded.get(SCENARIO_ID) or id_
     tokens = settings.all_tokens(recorded)
     if not tokens:
         raise QuickchatConfigError(f"No Quickchat API token: set {TOKEN_SETTINGS}.")
-    token = next((t for t in tokens if managed in (None, agent_key(t.value))), None)
-    if token is None:
-        elsewhere = ", ".join(f"{t.source} to {agent_key(t.value)!r}" for t in tokens)
+    usable = [t for t in tokens if agent_key(t.value) == managed]
+    if not usable:
+        found = ", ".join(f"{t.source} for {agent_key(t.value)!r}" for t in tokens)
         raise QuickchatConfigError(
-            f"This resource manages AI Agent {managed!r}, but the API token belongs to "
-            f"another agent ({elsewhere}). Nothing was sent. Give this run that agent's "
-            "token, e.g. `QUICKCHAT_API_TOKEN=<token> pulumi destroy` (or refresh, or up); "
-            "if the agent no longer matters, remove it from state with `pulumi state delete "
-            "<urn>`."
+            f"This resource manages AI Agent {managed!r}, but no API token set for this run "
+            f"is known to belong to it (found: {found}). Nothing was sent. Give this run that "
+            "agent's token, e.g. `QUICKCHAT_API_TOKEN=<token> pulumi destroy` (or refresh, or "
+            "up); if the agent no longer matters, remove it from state with `pulumi state "
+            "delete <urn>`."
         )
     base_url = normalize_base_url(settings.find_base_url(recorded).value)
-    return settings.client_for(token.value, base_url)
+    for token in usable[:-1]:
+        try:
+            return call(settings.client_for(token.value, base_url))
+        except QuickchatAPIError as error:
+            if error.status != 401:
+                raise
+    return call(settings.client_for(usable[-1].value, base_url))
 
 
-def _refuse_another_agent(recorded: Mapping[str, Any], scenario_id: str, base_url: str) -> None:
+def _refuse_another_agent(
+    recorded: Mapping[str, Any], id_: str, scenario_id: str, base_url: str
+) -> None:
     """Update cannot move a resource: diff replaces for another agent or address,
     and can miss it only where the token or base URL was unknown at preview."""
-    if recorded.get(SCENARIO_ID) not in (None, scenario_id):
+    managed = recorded.get(SCENARIO_ID) or id_
+    if managed != scenario_id:
         raise QuickchatConfigError(
             f"The API token now belongs to AI Agent {scenario_id!r}, but this resource "
-            f"manages {recorded[SCENARIO_ID]!r}. Nothing was sent. {RUN_UP_AGAIN}"
+            f"manages {managed!r}. Nothing was sent. {RUN_UP_AGAIN}"
         )
     if recorded.get(BASE_URL) not in (None, base_url):
         raise QuickchatConfigError(
@@ -361,9 +381,10 @@ class ConversationRatingConfigProvider(dynamic.ResourceProvider):
         # `props` are the outputs recorded by the last step. A 404 is an
         # error like any other, never "gone": dropping the resource from
         # state on a wrong address would lose it silently.
-        client = _reconnect(props)
-        scenario_id, base_url = props.get(SCENARIO_ID) or id_, client.base_url
-        outs = _outputs(client.get_configuration(), scenario_id, base_url, props)
+        live = _on_recorded_agent(props, id_, QuickchatClient.get_configuration)
+        scenario_id = props.get(SCENARIO_ID) or id_
+        base_url = normalize_base_url(settings.find_base_url(props).value)
+        outs = _outputs(live, scenario_id, base_url, props)
         # Inputs follow what Quickchat has, so a refresh leaves none stale.
         inputs = {f: outs[f] for f in MANAGED_FIELDS}
         if API_TOKEN in outs:
@@ -372,7 +393,7 @@ class ConversationRatingConfigProvider(dynamic.ResourceProvider):
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.UpdateResult:
         client, scenario_id, base_url = _connect(news)
-        _refuse_another_agent(olds, scenario_id, base_url)
+        _refuse_another_agent(olds, id_, scenario_id, base_url)
         desired = _desired(news)
         if desired.to_api() == {f: olds.get(f) for f in MANAGED_FIELDS}:
             applied = desired  # only the token changed (a rotation): nothing to write
@@ -380,10 +401,12 @@ class ConversationRatingConfigProvider(dynamic.ResourceProvider):
             applied = _write(client, desired, "pulumi up")
         return dynamic.UpdateResult(_outputs(applied, scenario_id, base_url, news))
 
-    def delete(self, _id: str, props: dict[str, Any]) -> None:
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
         # Any failure raises, so the resource stays in state and destroy
         # can be run again.
-        _write(_reconnect(props), DISABLED_DEFAULTS, "pulumi destroy")
+        _on_recorded_agent(
+            props, id_, lambda client: _write(client, DISABLED_DEFAULTS, "pulumi destroy")
+        )
 
 
 # --- the resource programs use -------------------------------------------------------------

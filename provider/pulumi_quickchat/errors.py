@@ -111,7 +111,7 @@ class QuickchatResponseError(QuickchatRequestError):
 class QuickchatMismatchError(QuickchatError):
     """Quickchat accepted a change but, asked again, holds something else."""
 
-    def __init__(self, fields: list[str], command: str) -> None:
+    def __init__(self, fields: list[str], command: str = "pulumi up") -> None:
         self.fields = fields
         super().__init__(
             "PATCH /v1/api/conversation_ratings/configuration was accepted, but Quickchat "

@@ -452,7 +452,7 @@ class Emulator:
         )
         delay = _number(body, "delay")
         if kind in ("delay", "stall") and delay is None:
-            raise _bad_request("kind 'delay' needs delay (seconds)")
+            raise _bad_request(f"kind {kind!r} needs delay (seconds)")
         negative_wait = isinstance(retry_after, (int, float)) and retry_after < 0
         if negative_wait or (delay is not None and delay < 0):
             raise _bad_request("retry_after and delay must not be negative")
