@@ -298,6 +298,10 @@ class ProgramStack:
             # the same error; the run raises it once, which is enough.
             if failure and context.get("exception") is failure[0]:
                 return
+            # After a failed run, registrations still queued find the executor
+            # shut down; that is the failure's echo, not news.
+            if failure and "Executor shutdown has been called" in str(context.get("exception")):
+                return
             loop.default_exception_handler(context)
 
         loop.set_exception_handler(on_error)
