@@ -15,7 +15,7 @@ TOKEN_SETTINGS = (
     "(`pulumi config set --secret quickchat:apiToken <token>`), "
     "or the environment variable QUICKCHAT_API_TOKEN"
 )
-TOKEN_PAGE = "the Quickchat Dashboard (Settings > API tokens)"
+TOKEN_PAGE = "the Quickchat Dashboard"
 
 # What to do, by HTTP status. The wording is the README's troubleshooting
 # table; tests/test_docs.py keeps the two in step.
