@@ -98,6 +98,26 @@ def test_lookup_with_a_revoked_token_says_what_to_do(
     assert token not in str(failed.value)
 
 
+def test_lookup_runs_during_preview_too(admin: EmulatorAdmin, rated_agent: AgentJson) -> None:
+    class Mocks(pulumi.runtime.Mocks):
+        def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+            return "id", dict(args.inputs)
+
+        def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], Any]:
+            return {}, None
+
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    pulumi.runtime.set_mocks(Mocks(), preview=True)
+    requests_sent(admin)
+    result = get_conversation_rating_config_output(
+        api_token=rated_agent["tokens"]["read_all"], base_url=admin.url
+    )
+    assert loop.run_until_complete(result.future()) == expected(rated_agent, admin.url)
+    assert requests_sent(admin) == ["GET 200"]
+    loop.close()
+
+
 def test_lookup_output_takes_a_secret_token_and_gives_a_plain_result(
     admin: EmulatorAdmin, rated_agent: AgentJson
 ) -> None:
