@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import socket
-import time
 
 import pytest
 
@@ -20,7 +19,7 @@ from pulumi_quickchat.client import agent_key, scenario_id_from_token, worst_cas
 from pulumi_quickchat.emulator import EmulatorAdmin
 from pulumi_quickchat.emulator.models import AgentJson
 
-from support.checks import requests_sent
+from support.checks import requests_sent, wait_for_logged_fault
 
 FAST = {"backoff_factor": 0.01, "read_timeout": 1.0}
 
@@ -123,10 +122,7 @@ def test_a_slow_answer_times_out_and_is_retried(
 ) -> None:
     admin.add_fault("delay", delay=1.5, times=1)
     assert client.get_configuration().conv_rating_active is False
-    # The emulator logs the slow request when it finally answers, after the retry.
-    deadline = time.monotonic() + 5
-    while len(admin.request_log()) < 2 and time.monotonic() < deadline:
-        time.sleep(0.1)
+    wait_for_logged_fault(admin, "delay")
     assert sorted(e["fault"] or "" for e in admin.request_log()) == ["", "delay"]
 
 

@@ -8,8 +8,6 @@ one clear error, and state never claims what Quickchat does not have.
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -19,7 +17,8 @@ import pytest
 from pulumi_quickchat.emulator import EmulatorAdmin, EmulatorProcess
 from pulumi_quickchat.emulator.models import AgentJson
 
-from support.checks import config_of, requests_sent
+from support.checks import config_of, requests_sent, wait_for_logged_fault
+from support.mocks import mocked_program
 from support.plugin_host import CheckFailed, Engine, PluginHost, ProviderError
 
 ON = {"conv_rating_active": True}
@@ -67,16 +66,6 @@ def expected_after(step: str) -> dict[str, Any]:
     return {"conv_rating_active": True, "conv_rating_question_codes": ["HELPFUL_THUMBS"]}
 
 
-def wait_for_slow_requests(admin: EmulatorAdmin) -> None:
-    """A delayed request is still in flight after the retry won; let it land here,
-    not in the next test's request log."""
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        if any(entry["fault"] == "delay" for entry in admin.request_log()):
-            return
-        time.sleep(0.1)
-
-
 @pytest.mark.parametrize("step", STEPS)
 @pytest.mark.parametrize("fault", list(TRANSIENT))
 def test_transient_faults_are_retried_and_the_step_succeeds(
@@ -89,7 +78,7 @@ def test_transient_faults_are_retried_and_the_step_succeeds(
     run(engine, step)
 
     if fault == "read timeout":
-        wait_for_slow_requests(admin)
+        wait_for_logged_fault(admin, "delay")
     held = config_of(admin, agent["scenario_id"])
     for field, value in expected_after(step).items():
         if value is not None:
@@ -348,7 +337,6 @@ def test_a_plain_string_token_per_resource_is_still_declared_secret(
 
     from pulumi_quickchat import ConversationRatingConfig
 
-    registered: list[Any] = []
     options: list[pulumi.ResourceOptions] = []
     real_init = pulumi.dynamic.Resource.__init__
 
@@ -358,24 +346,13 @@ def test_a_plain_string_token_per_resource_is_still_declared_secret(
 
     monkeypatch.setattr(pulumi.dynamic.Resource, "__init__", spy)
 
-    class Mocks(pulumi.runtime.Mocks):
-        def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
-            registered.append(args)
-            return "id", dict(args.inputs)
-
-        def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], Any]:
-            return {}, None
-
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    pulumi.runtime.set_mocks(Mocks(), preview=False)
-    resource = ConversationRatingConfig("r", conv_rating_active=True, api_token="plain-token")
-    # The input is wrapped as a secret, and the output is declared one, so the
-    # engine encrypts what the provider returns under api_token.
-    assert loop.run_until_complete(resource.api_token.is_secret())
-    assert options[0].additional_secret_outputs == ["api_token"]
-    assert registered[0].typ == "pulumi-python:dynamic/quickchat:ConversationRatingConfig"
-    loop.close()
+    with mocked_program(preview=False) as (loop, mocks):
+        resource = ConversationRatingConfig("r", conv_rating_active=True, api_token="plain-token")
+        # The input is wrapped as a secret, and the output is declared one, so the
+        # engine encrypts what the provider returns under api_token.
+        assert loop.run_until_complete(resource.api_token.is_secret())
+        assert options[0].additional_secret_outputs == ["api_token"]
+        assert mocks.registered[0].typ == "pulumi-python:dynamic/quickchat:ConversationRatingConfig"
 
 
 def test_many_agents_updated_at_once_under_rate_limits_all_end_as_desired(

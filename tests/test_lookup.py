@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
-from typing import Any
 
 import pulumi
 import pytest
@@ -21,6 +19,7 @@ from pulumi_quickchat.emulator import EmulatorAdmin
 from pulumi_quickchat.emulator.models import AgentJson
 
 from support.checks import requests_sent
+from support.mocks import mocked_program
 
 EXPECTED_CODES = ["EXPERIENCE_THUMBS"]
 
@@ -99,43 +98,23 @@ def test_lookup_with_a_revoked_token_says_what_to_do(
 
 
 def test_lookup_runs_during_preview_too(admin: EmulatorAdmin, rated_agent: AgentJson) -> None:
-    class Mocks(pulumi.runtime.Mocks):
-        def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
-            return "id", dict(args.inputs)
-
-        def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], Any]:
-            return {}, None
-
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    pulumi.runtime.set_mocks(Mocks(), preview=True)
-    requests_sent(admin)
-    result = get_conversation_rating_config_output(
-        api_token=rated_agent["tokens"]["read_all"], base_url=admin.url
-    )
-    assert loop.run_until_complete(result.future()) == expected(rated_agent, admin.url)
-    assert requests_sent(admin) == ["GET 200"]
-    loop.close()
+    with mocked_program(preview=True) as (loop, _):
+        requests_sent(admin)
+        result = get_conversation_rating_config_output(
+            api_token=rated_agent["tokens"]["read_all"], base_url=admin.url
+        )
+        assert loop.run_until_complete(result.future()) == expected(rated_agent, admin.url)
+        assert requests_sent(admin) == ["GET 200"]
 
 
 def test_lookup_output_takes_a_secret_token_and_gives_a_plain_result(
     admin: EmulatorAdmin, rated_agent: AgentJson
 ) -> None:
-    class Mocks(pulumi.runtime.Mocks):
-        def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
-            return "id", dict(args.inputs)
+    with mocked_program(preview=False) as (loop, _):
+        token = pulumi.Output.secret(rated_agent["tokens"]["read_all"])
+        result = get_conversation_rating_config_output(api_token=token, base_url=admin.url)
+        active = result.conv_rating_active
 
-        def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], Any]:
-            return {}, None
-
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    pulumi.runtime.set_mocks(Mocks(), preview=False)
-    token = pulumi.Output.secret(rated_agent["tokens"]["read_all"])
-    result = get_conversation_rating_config_output(api_token=token, base_url=admin.url)
-    active = result.conv_rating_active
-
-    assert loop.run_until_complete(result.future()) == expected(rated_agent, admin.url)
-    assert loop.run_until_complete(active.future()) is True
-    assert loop.run_until_complete(result.is_secret()) is False
-    loop.close()
+        assert loop.run_until_complete(result.future()) == expected(rated_agent, admin.url)
+        assert loop.run_until_complete(active.future()) is True
+        assert loop.run_until_complete(result.is_secret()) is False

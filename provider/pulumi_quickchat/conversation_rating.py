@@ -260,13 +260,6 @@ def _outputs(
     return outs
 
 
-def _connect(props: Mapping[str, Any]) -> tuple[QuickchatClient, str, str]:
-    """Client, agent id and base URL for the inputs of create and update."""
-    token = settings.require_token(props)
-    base_url = normalize_base_url(settings.find_base_url(props).value)
-    return settings.client_for(token.value, base_url), agent_key(token.value), base_url
-
-
 def _on_recorded_agent(
     recorded: Mapping[str, Any], id_: str, call: Callable[[QuickchatClient], Result]
 ) -> Result:
@@ -280,9 +273,7 @@ def _on_recorded_agent(
     sent, and QUICKCHAT_API_TOKEN can carry the old agent's token for the run.
     """
     managed = recorded.get(SCENARIO_ID) or id_
-    tokens = settings.all_tokens(recorded)
-    if not tokens:
-        raise QuickchatConfigError(f"No Quickchat API token: set {TOKEN_SETTINGS}.")
+    tokens = settings.require_tokens(recorded)
     usable = [t for t in tokens if agent_key(t.value) == managed]
     if not usable:
         found = ", ".join(f"{t.source} for {agent_key(t.value)!r}" for t in tokens)
@@ -357,13 +348,9 @@ class ConversationRatingConfigProvider(dynamic.ResourceProvider):
     serialize_as_secret_always = False
 
     def configure(self, req: dynamic.ConfigureRequest) -> None:
-        settings.configure(
-            {
-                key: req.config.get(key)
-                for key in (settings.TOKEN_CONFIG_KEY, settings.BASE_URL_CONFIG_KEY)
-                if req.config.get(key) is not None
-            }
-        )
+        # Unset keys come back as None, which the lookup in settings passes over.
+        keys = (settings.TOKEN_CONFIG_KEY, settings.BASE_URL_CONFIG_KEY)
+        settings.configure({key: req.config.get(key) for key in keys})
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> dynamic.CheckResult:
         inputs, failures = check_inputs(news)
@@ -373,17 +360,20 @@ class ConversationRatingConfigProvider(dynamic.ResourceProvider):
         return diff_against_state(olds, news)
 
     def create(self, props: dict[str, Any]) -> dynamic.CreateResult:
-        client, scenario_id, base_url = _connect(props)
-        applied = _write(client, _desired(props), "pulumi up")
-        return dynamic.CreateResult(scenario_id, _outputs(applied, scenario_id, base_url, props))
+        to = settings.connect(props)
+        applied = _write(to.client, _desired(props), "pulumi up")
+        return dynamic.CreateResult(
+            to.scenario_id, _outputs(applied, to.scenario_id, to.base_url, props)
+        )
 
     def read(self, id_: str, props: dict[str, Any]) -> dynamic.ReadResult:
         # `props` are the outputs recorded by the last step. A 404 is an
         # error like any other, never "gone": dropping the resource from
         # state on a wrong address would lose it silently.
-        live = _on_recorded_agent(props, id_, QuickchatClient.get_configuration)
+        live, base_url = _on_recorded_agent(
+            props, id_, lambda client: (client.get_configuration(), client.base_url)
+        )
         scenario_id = props.get(SCENARIO_ID) or id_
-        base_url = normalize_base_url(settings.find_base_url(props).value)
         outs = _outputs(live, scenario_id, base_url, props)
         # Inputs follow what Quickchat has, so a refresh leaves none stale.
         inputs = {f: outs[f] for f in MANAGED_FIELDS}
@@ -392,14 +382,14 @@ class ConversationRatingConfigProvider(dynamic.ResourceProvider):
         return dynamic.ReadResult(id_ or scenario_id, outs, inputs)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.UpdateResult:
-        client, scenario_id, base_url = _connect(news)
-        _refuse_another_agent(olds, id_, scenario_id, base_url)
+        to = settings.connect(news)
+        _refuse_another_agent(olds, id_, to.scenario_id, to.base_url)
         desired = _desired(news)
         if desired.to_api() == {f: olds.get(f) for f in MANAGED_FIELDS}:
             applied = desired  # only the token changed (a rotation): nothing to write
         else:
-            applied = _write(client, desired, "pulumi up")
-        return dynamic.UpdateResult(_outputs(applied, scenario_id, base_url, news))
+            applied = _write(to.client, desired, "pulumi up")
+        return dynamic.UpdateResult(_outputs(applied, to.scenario_id, to.base_url, news))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         # Any failure raises, so the resource stays in state and destroy

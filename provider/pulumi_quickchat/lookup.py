@@ -19,7 +19,6 @@ from typing import Any
 import pulumi
 
 from . import settings
-from .client import agent_key, normalize_base_url
 
 
 @dataclass(frozen=True)
@@ -53,14 +52,11 @@ def get_conversation_rating_config(
     QUICKCHAT_API_TOKEN / QUICKCHAT_API_BASE_URL, then the default address.
     Raises a QuickchatError subclass with what to do when it cannot.
     """
-    inputs = {"api_token": api_token, "base_url": base_url}
-    stack_config = _program_config()
-    token = settings.require_token(inputs, stack_config)
-    url = normalize_base_url(settings.find_base_url(inputs, stack_config).value)
-    live = settings.client_for(token.value, url).get_configuration()
+    connection = settings.connect({"api_token": api_token, "base_url": base_url}, _program_config())
+    live = connection.client.get_configuration()
     return GetConversationRatingConfigResult(
-        scenario_id=agent_key(token.value),
-        base_url=url,
+        scenario_id=connection.scenario_id,
+        base_url=connection.base_url,
         conv_rating_active=live.conv_rating_active,
         conv_rating_popup_active=live.conv_rating_popup_active,
         conv_rating_question_codes=list(live.conv_rating_question_codes),

@@ -28,6 +28,7 @@ from .client import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_READ_TIMEOUT,
     QuickchatClient,
+    agent_key,
     normalize_base_url,
 )
 from .errors import TOKEN_SETTINGS, QuickchatConfigError
@@ -111,13 +112,14 @@ def find_base_url(
     return found[0] if found else Found(DEFAULT_BASE_URL, "the default")
 
 
-def require_token(
+def require_tokens(
     inputs: Mapping[str, Any], stack_config: Mapping[str, Any] | None = None
-) -> Found:
-    found = find_token(inputs, stack_config)
-    if found is None:
+) -> list[Found]:
+    """Every API token set for a resource, the one that wins first; an error if none is."""
+    tokens = all_tokens(inputs, stack_config)
+    if not tokens:
         raise QuickchatConfigError(f"No Quickchat API token: set {TOKEN_SETTINGS}.")
-    return found
+    return tokens
 
 
 def _env_number(name: str, default: float, *, integer: bool = False) -> float:
@@ -149,3 +151,19 @@ def client_for(token: str, base_url: str) -> QuickchatClient:
             )
             _clients[key] = client
         return client
+
+
+@dataclass(frozen=True)
+class Connection:
+    """Where a resource's calls go: the client, the agent it names, the base URL."""
+
+    client: QuickchatClient
+    scenario_id: str
+    base_url: str
+
+
+def connect(inputs: Mapping[str, Any], stack_config: Mapping[str, Any] | None = None) -> Connection:
+    """The connection the winning token and base URL make."""
+    token = require_tokens(inputs, stack_config)[0].value
+    base_url = normalize_base_url(find_base_url(inputs, stack_config).value)
+    return Connection(client_for(token, base_url), agent_key(token), base_url)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from typing import Any
 
 from pulumi_quickchat.emulator import EmulatorAdmin
@@ -46,3 +47,17 @@ def assert_provider_holds_no_secret(serialized: str, *secrets: str) -> None:
 
 def config_of(admin: EmulatorAdmin, scenario_id: str) -> dict[str, Any]:
     return dict(admin.get_configuration(scenario_id))
+
+
+def wait_for_logged_fault(admin: EmulatorAdmin, kind: str) -> None:
+    """Let a slow request land in this test's log, not the next one's.
+
+    The emulator logs a request when it answers; a delayed one answers after
+    the client's retry has already won.
+    """
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if any(entry["fault"] == kind for entry in admin.request_log()):
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"no {kind!r} request reached the log")

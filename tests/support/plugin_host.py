@@ -247,8 +247,7 @@ class Engine:
         plan = self.plan(name, program)
         old = self.state.get(name)
         if plan.action == "create":
-            id_, outputs = self.host.create(plan.inputs)
-            self.state[name] = ResourceState(id_, plan.inputs, strip_provider(outputs))
+            self._create(name, plan.inputs)
         elif plan.action == "update":
             assert old is not None
             outputs = self.host.update(old.id, old.outputs, plan.inputs)
@@ -257,14 +256,12 @@ class Engine:
             assert old is not None
             self.host.delete(old.id, old.outputs)
             del self.state[name]
-            id_, outputs = self.host.create(plan.inputs)
-            self.state[name] = ResourceState(id_, plan.inputs, strip_provider(outputs))
+            self._create(name, plan.inputs)
         elif plan.action == "replace":
             assert old is not None
             # Create first; the old resource is deleted only once the new one
             # exists, and stays in state (pending deletion) if that fails.
-            id_, outputs = self.host.create(plan.inputs)
-            self.state[name] = ResourceState(id_, plan.inputs, strip_provider(outputs))
+            self._create(name, plan.inputs)
             self.pending_delete.append(old)
             self.host.delete(old.id, old.outputs)
             self.pending_delete.remove(old)
@@ -272,6 +269,10 @@ class Engine:
             assert old is not None
             self.state[name] = ResourceState(old.id, plan.inputs, old.outputs)
         return plan
+
+    def _create(self, name: str, inputs: dict[str, Any]) -> None:
+        id_, outputs = self.host.create(inputs)
+        self.state[name] = ResourceState(id_, inputs, strip_provider(outputs))
 
     def refresh(self, name: str) -> ResourceState | None:
         old = self.state[name]
