@@ -457,6 +457,19 @@ def test_request_log_redacts_the_token_and_records_the_rest(
     assert clean_admin.request_log() == []
 
 
+def test_request_log_numbers_connections_so_reuse_can_be_counted(
+    clean_admin: EmulatorAdmin, quickchat_agent: AgentJson, api: str
+) -> None:
+    token = write_token(quickchat_agent)
+    with requests.Session() as kept_alive:
+        kept_alive.get(api, headers=bearer(token), timeout=5)
+        kept_alive.get(api, headers=bearer(token), timeout=5)
+    requests.get(api, headers=bearer(token), timeout=5)  # a connection of its own
+    first, second, third = (e["connection"] for e in clean_admin.request_log())
+    assert first == second
+    assert third > first
+
+
 # ---- the in-process server and the CLI ---------------------------------------------------
 
 

@@ -652,6 +652,7 @@ def test_log_records_requests_with_the_token_redacted(emu: Emulator, write_token
         "headers": {"authorization": "Bearer [redacted]", "x-extra": "yes"},
         "body": '{"conv_rating_question_codes": []}',
         "fault": None,
+        "connection": 0,
     }
     assert write_token not in json.dumps(emu.request_log())
 

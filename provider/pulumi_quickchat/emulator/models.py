@@ -96,6 +96,9 @@ class LogEntryJson(TypedDict):
     headers: dict[str, str]
     body: str
     fault: str | None
+    # Which of the server's connections carried the request (1, 2, ... in the
+    # order they were accepted); 0 when called without a server, as in unit tests.
+    connection: int
 
 
 class RateLimitsJson(TypedDict):
@@ -499,7 +502,13 @@ class Emulator:
     # ---- the public API ----------------------------------------------------------------
 
     def handle_api(
-        self, method: str, target: str, headers: Mapping[str, str], body: bytes
+        self,
+        method: str,
+        target: str,
+        headers: Mapping[str, str],
+        body: bytes,
+        *,
+        connection: int = 0,
     ) -> ApiResult:
         """Answer one request to Quickchat's API and log it.
 
@@ -536,6 +545,7 @@ class Emulator:
                     "headers": _redact(headers),
                     "body": body.decode("utf-8", errors="replace"),
                     "fault": fault.kind if fault else None,
+                    "connection": connection,
                 }
             )
             self._next_seq += 1

@@ -42,6 +42,9 @@ class _HTTPServer(ThreadingHTTPServer):
         self.verbose = verbose
         self.connections: set[socket.socket] = set()
         self.connections_lock = threading.Lock()
+        # Numbers each accepted connection, so the request log shows which
+        # requests shared one (a client that reuses connections shows few).
+        self.connections_accepted = 0
         super().__init__(address, _Handler)
 
 
@@ -63,6 +66,8 @@ class _Handler(BaseHTTPRequestHandler):
         super().setup()
         with self.server.connections_lock:
             self.server.connections.add(self.connection)
+            self.server.connections_accepted += 1
+            self.connection_number = self.server.connections_accepted
 
     def finish(self) -> None:
         try:
@@ -119,7 +124,9 @@ class _Handler(BaseHTTPRequestHandler):
         for name, value in self.headers.items():
             key = name.lower()
             headers[key] = f"{headers[key]}, {value}" if key in headers else value
-        return self.server.emulator.handle_api(self.command, self.path, headers, body)
+        return self.server.emulator.handle_api(
+            self.command, self.path, headers, body, connection=self.connection_number
+        )
 
     def _read_body(self) -> bytes:
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
