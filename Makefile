@@ -1,11 +1,13 @@
 # The two commands a user needs (README "Quick start"):
 #   make quickstart   run examples/basic against a local Quickchat emulator
 #   make test         lint, type-check and run every test
+# And for the numbers in BENCHMARKS.md:
+#   make bench        the benchmark suite (benchmarks/run.py), against the emulator
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: test quickstart lint venv clean
+.PHONY: test quickstart bench lint venv clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +29,9 @@ test: lint
 
 quickstart: venv
 	$(BIN)/python scripts/quickstart.py
+
+bench: venv
+	$(BIN)/python benchmarks/run.py
 
 clean:
 	rm -rf $(VENV) .quickstart

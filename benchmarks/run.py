@@ -1,0 +1,443 @@
+"""The benchmark suite: what pulumi-quickchat costs beyond Quickchat's own API.
+
+    make bench        # runs: .venv/bin/python benchmarks/run.py --agents 500
+
+Everything runs against the emulator (its own process, loopback HTTP,
+Quickchat's real rate limits: 120 reads and 60 writes a minute per token) and
+the real plugin host (`python -m pulumi.dynamic`, called over gRPC as the
+engine calls it), in one run:
+
+1. Lifecycle: each step (preview, up, no-op up, change, refresh, destroy) for
+   1 agent and for `--agents` agents through one plugin host, calls in flight
+   as `pulumi up --parallel 10` has them. Requests sent against DESIGN.md's
+   minimum, connections opened, 429s, resources failed or lost, and wall time
+   against a floor: the same step through the same plugin host with
+   `BareProvider` (benchmarks/bare_provider.py), which makes the same request
+   with plain `requests` and does nothing else.
+2. Per operation: the median Read through the plugin host against its floor,
+   a Check round trip plus a bare `requests` GET to the same endpoint.
+3. Start-up: the plugin host's start plus its first Check, with a provider
+   that imports nothing (benchmarks/null_provider.py) and with this package's.
+
+Prints Markdown; BENCHMARKS.md records a run and the machine it ran on.
+Timings are reported, never enforced: the exit status is 1 only if a step
+sent more than the minimum or a resource failed or was lost. Not part of
+`make test`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bare_provider import BareProvider
+from null_provider import NullProvider
+from pulumi.dynamic.dynamic import serialize_provider
+from pulumi.runtime import proto
+from pulumi.runtime._serialization import _serialize
+
+from pulumi_quickchat.client import CONFIGURATION_PATH, DISABLED_DEFAULTS
+from pulumi_quickchat.emulator import EmulatorAdmin, EmulatorProcess
+from pulumi_quickchat.emulator.models import LogEntryJson
+
+from support.plugin_host import Engine, PluginHost, to_struct
+
+HERE = Path(__file__).resolve().parent
+# pulumi/dynamic/__main__.py serves every call on ThreadPoolExecutor(max_workers=4).
+PLUGIN_HOST_WORKERS = 4
+# As `pulumi up --parallel 10`: more calls in flight than the plugin host has workers.
+ENGINE_PARALLEL = 10
+
+ENABLED = {
+    "conv_rating_active": True,
+    "conv_rating_popup_active": True,
+    "conv_rating_question_codes": ["HELPFUL_THUMBS", "EXPERIENCE_THUMBS"],
+}
+CHANGED = {**ENABLED, "conv_rating_question_codes": ["HELPFUL_THUMBS"]}
+DISABLED = DISABLED_DEFAULTS.to_api()
+
+
+def _serialized(provider: object) -> str:
+    """`__provider` as `pulumi.dynamic.Resource` makes it."""
+    value, _ = _serialize(True, serialize_provider, provider)
+    return str(value)
+
+
+def _floor_env(base_url: str) -> dict[str, str]:
+    """The plugin host's environment: benchmarks/ importable, and where BareProvider calls."""
+    path = os.pathsep.join(p for p in (str(HERE), os.environ.get("PYTHONPATH")) if p)
+    return {"PYTHONPATH": path, "QUICKCHAT_API_BASE_URL": base_url}
+
+
+def _ms(seconds: float) -> str:
+    return f"{1000 * seconds:.2f} ms"
+
+
+def _requests_text(counts: Counter[str]) -> str:
+    return ", ".join(f"{n} {method}" for method, n in sorted(counts.items())) or "0"
+
+
+# ---- 1. lifecycle -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Step:
+    """One lifecycle step: what the engine does per resource, and its minimum on the wire."""
+
+    name: str
+    run: Callable[[Engine, dict[str, Any]], object]
+    # DESIGN.md's table: the one request per resource, if any.
+    method: str | None
+    # The configuration each agent must hold after the step.
+    holds: dict[str, Any]
+
+
+STEPS = [
+    Step("preview", lambda e, p: e.plan("r", {**p, **ENABLED}), None, DISABLED),
+    Step("up (create)", lambda e, p: e.up("r", {**p, **ENABLED}), "PATCH", ENABLED),
+    Step("up, nothing changed", lambda e, p: e.up("r", {**p, **ENABLED}), None, ENABLED),
+    Step("up, a field changed", lambda e, p: e.up("r", {**p, **CHANGED}), "PATCH", CHANGED),
+    Step("refresh", lambda e, p: e.refresh("r"), "GET", CHANGED),
+    Step("destroy", lambda e, p: e.destroy("r"), "PATCH", DISABLED),
+]
+
+
+@dataclass
+class _Walk:
+    """Every step walked once, with one provider, over fresh agents."""
+
+    seconds: list[float]
+    logs: list[list[LogEntryJson]]
+    failed: list[int]
+    lost: list[int]
+
+
+def _walk(
+    admin: EmulatorAdmin, base_url: str, agents: int, provider: str | None, expect_ids: bool
+) -> _Walk:
+    created = [admin.create_agent() for _ in range(agents)]
+    scenarios = [a["scenario_id"] for a in created]
+    tokens = [a["tokens"]["write_all"] for a in created]
+    walk = _Walk([], [], [], [])
+    with PluginHost(_floor_env(base_url)) as host:
+        if provider is not None:
+            host.provider = provider
+        host.configure({"quickchat:baseUrl": base_url})
+        # The plugin host's first call pays one-off costs (section 3 measures them).
+        host.check({}, {"api_token": tokens[0], **ENABLED})
+        engines = [Engine(host) for _ in tokens]
+        programs = [{"api_token": t} for t in tokens]
+        for step in STEPS:
+            admin.clear_request_log()
+
+            def attempt(engine: Engine, program: dict[str, Any], step: Step = step) -> bool:
+                try:
+                    step.run(engine, program)
+                except Exception as error:
+                    print(f"  {step.name} failed: {error}", file=sys.stderr)
+                    return False
+                return True
+
+            started = time.perf_counter()
+            with ThreadPoolExecutor(ENGINE_PARALLEL) as pool:
+                succeeded = list(pool.map(attempt, engines, programs))
+            walk.seconds.append(time.perf_counter() - started)
+            walk.logs.append(admin.request_log())
+            walk.failed.append(succeeded.count(False))
+            walk.lost.append(_lost(admin, step, engines, scenarios, expect_ids))
+    return walk
+
+
+def _lost(
+    admin: EmulatorAdmin, step: Step, engines: list[Engine], scenarios: list[str], expect_ids: bool
+) -> int:
+    """Agents not holding what the step should leave, or whose state does not say so."""
+    lost = 0
+    for engine, scenario in zip(engines, scenarios, strict=True):
+        held = dict(admin.get_configuration(scenario))
+        state = engine.state.get("r")
+        if step.name in ("preview", "destroy"):
+            recorded_right = state is None
+        else:
+            recorded_right = (
+                state is not None
+                and (state.id == scenario or not expect_ids)
+                and {k: state.outputs.get(k) for k in held} == held
+            )
+        lost += held != step.holds or not recorded_right
+    return lost
+
+
+@dataclass
+class StepResult:
+    step: Step
+    # Medians over the repeats: with pulumi_quickchat's provider, and with BareProvider.
+    seconds: float
+    floor_seconds: float
+    # The most any repeat sent, and failures and losses summed over every walk.
+    sent: Counter[str]
+    minimum: Counter[str]
+    connections: int
+    throttled: int
+    failed: int
+    lost: int
+
+    @property
+    def at_minimum(self) -> bool:
+        return self.sent == self.minimum
+
+
+def lifecycle(admin: EmulatorAdmin, base_url: str, agents: int, repeats: int) -> list[StepResult]:
+    """Each step with pulumi_quickchat, against the same step with BareProvider."""
+    ours: list[_Walk] = []
+    bare: list[_Walk] = []
+    bare_provider = _serialized(BareProvider())
+    for _ in range(repeats):
+        # Alternated, so that drift in the machine's speed hits both alike.
+        ours.append(_walk(admin, base_url, agents, None, expect_ids=True))
+        bare.append(_walk(admin, base_url, agents, bare_provider, expect_ids=False))
+    results = []
+    for index, step in enumerate(STEPS):
+        logs = [walk.logs[index] for walk in ours]
+        sent: Counter[str] = Counter()
+        for log in logs:
+            sent |= Counter(e["method"] for e in log)
+        results.append(
+            StepResult(
+                step,
+                seconds=statistics.median(walk.seconds[index] for walk in ours),
+                floor_seconds=statistics.median(walk.seconds[index] for walk in bare),
+                sent=sent,
+                minimum=Counter({step.method: agents} if step.method else {}),
+                connections=max(len({e["connection"] for e in log}) for log in logs),
+                throttled=max(sum(e["status"] == 429 for e in log) for log in logs),
+                failed=sum(walk.failed[index] for walk in ours + bare),
+                lost=sum(walk.lost[index] for walk in ours + bare),
+            )
+        )
+    return results
+
+
+def print_lifecycle(agents: int, repeats: int, results: list[StepResult]) -> None:
+    print(f"\n### {agents} agent{'s' * (agents != 1)}, one plugin host, median of {repeats}\n")
+    print(
+        "| step | requests | minimum | connections | 429s | failed | lost "
+        "| wall time | floor (BareProvider) | ratio |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for r in results:
+        print(
+            f"| {r.step.name} | {_requests_text(r.sent)} | {_requests_text(r.minimum)} "
+            f"| {r.connections} | {r.throttled} | {r.failed} | {r.lost} "
+            f"| {r.seconds:.3f} s | {r.floor_seconds:.3f} s "
+            f"| {r.seconds / r.floor_seconds:.2f}x |"
+        )
+
+
+# ---- 2. one Read against its floor --------------------------------------------------------
+
+
+@dataclass
+class ReadResult:
+    check: float
+    bare_get: float
+    read: float
+    connections: int
+
+    @property
+    def floor(self) -> float:
+        return self.check + self.bare_get
+
+    @property
+    def ratio(self) -> float:
+        return self.read / self.floor
+
+
+def _bare_get(session: requests.Session, base_url: str, token: str) -> None:
+    response = session.get(
+        base_url + CONFIGURATION_PATH, headers={"Authorization": f"Bearer {token}"}, timeout=30
+    )
+    response.raise_for_status()
+    response.json()
+
+
+def read_overhead(admin: EmulatorAdmin, base_url: str, agents: int) -> ReadResult:
+    """Median Read of distinct agents, each read once as a refresh reads them, one at a time."""
+    created = [admin.create_agent() for _ in range(agents)]
+    tokens = [a["tokens"]["write_all"] for a in created]
+    bare = requests.Session()  # kept alive, as the floor's best case
+    checks: list[float] = []
+    gets: list[float] = []
+    reads: list[float] = []
+    with PluginHost() as host:
+        host.configure({"quickchat:baseUrl": base_url})
+        engines = [Engine(host) for _ in tokens]
+        for engine, token in zip(engines, tokens, strict=True):
+            engine.up("r", {"api_token": token, **ENABLED})
+        check_requests = [
+            proto.CheckRequest(
+                urn=host.urn("r"), olds=to_struct({}), news=host._props({"api_token": t, **ENABLED})
+            )
+            for t in tokens
+        ]
+        read_requests = [
+            proto.ReadRequest(
+                id=e.state["r"].id,
+                urn=host.urn("r"),
+                properties=host._props(e.state["r"].outputs),
+                inputs=host._props(e.state["r"].inputs),
+            )
+            for e in engines
+        ]
+        # A warm-up round: the first call into each path pays one-off costs.
+        host.stub.Check(check_requests[0])
+        host.stub.Read(read_requests[0])
+        _bare_get(bare, base_url, tokens[0])
+        admin.clear_request_log()
+        # Interleaved, so that drift in the machine's speed hits all three alike.
+        for check, read, token in zip(check_requests, read_requests, tokens, strict=True):
+            started = time.perf_counter()
+            host.stub.Check(check)
+            checks.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            _bare_get(bare, base_url, token)
+            gets.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            host.stub.Read(read)
+            reads.append(time.perf_counter() - started)
+    log = admin.request_log()
+    # The bare GETs share the one kept-alive connection of this thread.
+    provider_connections = len({e["connection"] for e in log}) - 1
+    return ReadResult(
+        statistics.median(checks),
+        statistics.median(gets),
+        statistics.median(reads),
+        provider_connections,
+    )
+
+
+# ---- 3. start-up ----------------------------------------------------------------------------
+
+
+def startup(base_url: str, runs: int) -> dict[str, float]:
+    """Median seconds from starting the plugin host to the answer of its first Check."""
+    from pulumi_quickchat import ConversationRatingConfigProvider
+
+    providers = {
+        "no package (NullProvider)": (_serialized(NullProvider()), {"x": 1}),
+        "pulumi_quickchat": (
+            _serialized(ConversationRatingConfigProvider()),
+            {"conv_rating_active": True, "api_token": "benchmark-token"},
+        ),
+    }
+    samples: dict[str, list[float]] = {name: [] for name in providers}
+    for _ in range(runs):
+        for name, (provider, inputs) in providers.items():
+            started = time.perf_counter()
+            with PluginHost(_floor_env(base_url)) as host:
+                host.configure({"quickchat:baseUrl": base_url})
+                host.stub.Check(
+                    proto.CheckRequest(
+                        urn=host.urn("r"),
+                        olds=to_struct({}),
+                        news=to_struct({**inputs, "__provider": provider}),
+                    )
+                )
+                samples[name].append(time.perf_counter() - started)
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def import_cost(runs: int) -> float:
+    """Median seconds `import pulumi_quickchat` adds to a process that has pulumi.dynamic."""
+    code = (
+        "import time, pulumi.dynamic; t = time.perf_counter(); import pulumi_quickchat; "
+        "print(time.perf_counter() - t)"
+    )
+    return statistics.median(
+        float(
+            subprocess.run(
+                [sys.executable, "-c", code], capture_output=True, text=True, check=True
+            ).stdout
+        )
+        for _ in range(runs)
+    )
+
+
+# ---- the run --------------------------------------------------------------------------------
+
+
+def machine() -> str:
+    return (
+        f"{platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+        f"pulumi {version('pulumi')}, requests {version('requests')}, "
+        f"urllib3 {version('urllib3')}, grpcio {version('grpcio')}"
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--agents", type=int, default=500, help="the fleet's size (default 500)")
+    parser.add_argument("--repeats", type=int, default=3, help="walks of the lifecycle")
+    parser.add_argument("--read-agents", type=int, default=300, help="agents read, once each")
+    parser.add_argument("--startups", type=int, default=7, help="plugin-host starts per provider")
+    args = parser.parse_args(argv)
+
+    print(f"Machine: {machine()}")
+    ok = True
+    with EmulatorProcess() as emulator:
+        admin = emulator.admin
+        limits = admin.set_rate_limits(enabled=True)
+        print(
+            f"Emulator rate limits, per token: {limits['reads_per_minute']} reads and "
+            f"{limits['writes_per_minute']} writes a minute"
+        )
+
+        print("\n## 1. Lifecycle")
+        for agents in (1, args.agents):
+            results = lifecycle(admin, emulator.url, agents, args.repeats)
+            print_lifecycle(agents, args.repeats, results)
+            ok &= all(r.at_minimum and not r.failed and not r.lost for r in results)
+
+        print("\n## 2. One Read against its floor")
+        read = read_overhead(admin, emulator.url, args.read_agents)
+        print(f"\n{args.read_agents} agents, each read once, one call at a time (medians):\n")
+        print("| Check round trip | bare GET | floor | Read | ratio | connections for the Reads |")
+        print("|---|---|---|---|---|---|")
+        print(
+            f"| {_ms(read.check)} | {_ms(read.bare_get)} | {_ms(read.floor)} | {_ms(read.read)} "
+            f"| {read.ratio:.2f}x (target 1.10x) | {read.connections} |"
+        )
+
+        print("\n## 3. Start-up: plugin host started, first Check answered")
+        started = startup(emulator.url, args.startups)
+        print(f"\nMedian of {args.startups} starts each:\n")
+        print("| provider | start-up + first Check |")
+        print("|---|---|")
+        for name, seconds in started.items():
+            print(f"| {name} | {_ms(seconds)} |")
+        added = import_cost(args.startups)
+        print(f"\n`import pulumi_quickchat` after `import pulumi.dynamic`: {_ms(added)} (median)")
+
+    print("\nAll steps at the minimum, none failed, none lost." if ok else "\nFAILED: see above.")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
