@@ -53,7 +53,7 @@ from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime import proto
 from pulumi.runtime._serialization import _serialize
 
-from pulumi_quickchat.client import CONFIGURATION_PATH, DISABLED_DEFAULTS
+from pulumi_quickchat.api import CONFIGURATION_PATH, DISABLED_DEFAULTS
 from pulumi_quickchat.emulator import EmulatorAdmin, EmulatorProcess
 from pulumi_quickchat.emulator.models import LogEntryJson
 

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from pulumi.output import Unknown
 
 from pulumi_quickchat import settings as quickchat_settings
-from pulumi_quickchat.client import RatingConfiguration
+from pulumi_quickchat.api import RatingConfiguration
 from pulumi_quickchat.conversation_rating import (
     API_TOKEN,
     BASE_URL,

@@ -15,7 +15,8 @@ from pulumi_quickchat import (
     RatingConfiguration,
     __version__,
 )
-from pulumi_quickchat.client import agent_key, scenario_id_from_token, worst_case_seconds
+from pulumi_quickchat.api import agent_key, scenario_id_from_token
+from pulumi_quickchat.client import worst_case_seconds
 from pulumi_quickchat.emulator import EmulatorAdmin
 from pulumi_quickchat.emulator.models import AgentJson
 
@@ -267,3 +268,32 @@ def test_failures_only_the_client_sees_wait_by_the_same_policy(
     admin.add_fault("cut", times=3)
     assert client.get_configuration().conv_rating_active is False
     assert len(waits) == 2 and 1.0 <= waits[0] <= 1.25 and 2.0 <= waits[1] <= 2.25
+
+
+def test_a_client_for_another_token_shares_the_connections_and_speaks_for_its_own_agent(
+    admin: EmulatorAdmin, client: QuickchatClient, agent: AgentJson
+) -> None:
+    other = admin.create_agent()
+    sibling = client.with_token(other["tokens"]["write_all"])
+    assert sibling.base_url == client.base_url
+    client.get_configuration()
+    sibling.update_configuration(conv_rating_question_codes=["EXPERIENCE_THUMBS"])
+    client.get_configuration()
+    first, second, third = admin.request_log()
+    # One kept-alive connection, each request with its own client's token.
+    assert first["connection"] == second["connection"] == third["connection"] != 0
+    assert [e["scenario_id"] for e in (first, second, third)] == [
+        agent["scenario_id"],
+        other["scenario_id"],
+        agent["scenario_id"],
+    ]
+    assert admin.get_configuration(agent["scenario_id"])["conv_rating_question_codes"] == [
+        "HELPFUL_THUMBS",
+        "EXPERIENCE_THUMBS",
+    ]
+
+
+def test_a_client_for_a_bad_token_is_refused_without_echoing_it(client: QuickchatClient) -> None:
+    with pytest.raises(QuickchatConfigError) as refused:
+        client.with_token("abc def")
+    assert "abc def" not in str(refused.value)

@@ -8,10 +8,11 @@ lifecycle table).
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from pulumi_quickchat.client import agent_key
+from pulumi_quickchat.api import agent_key
 from pulumi_quickchat.emulator import EmulatorAdmin, EmulatorProcess
 from pulumi_quickchat.emulator.models import AgentJson
 
@@ -517,3 +518,39 @@ def test_a_refused_recorded_token_gives_way_to_the_next_one_for_the_same_agent(
     engine.destroy("ratings")
     assert requests_sent(admin) == ["PATCH 401", "PATCH 200"]
     assert config_of(admin, agent["scenario_id"]) == DISABLED
+
+
+def test_a_fleet_through_one_plugin_host_shares_a_few_connections_and_mixes_no_tokens(
+    start_host: Callable[..., PluginHost], admin: EmulatorAdmin
+) -> None:
+    # Against the real service each new connection costs a TLS handshake:
+    # a fleet's agents share the plugin host's pool instead of one each.
+    agents = [admin.create_agent() for _ in range(24)]
+    host = start_host()
+    host.configure({"quickchat:baseUrl": admin.url})
+    # Each agent its own questions, so a token sent for the wrong agent would show.
+    codes = [["HELPFUL_THUMBS"], ["EXPERIENCE_THUMBS"], ["EXPERIENCE_THUMBS", "HELPFUL_THUMBS"]]
+
+    def walk(index: int) -> Engine:
+        engine = Engine(host)
+        program = {
+            "conv_rating_active": True,
+            "conv_rating_question_codes": codes[index % 3],
+            "api_token": agents[index]["tokens"]["write_all"],
+        }
+        engine.up("ratings", program)
+        engine.refresh("ratings")
+        return engine
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        engines = list(pool.map(walk, range(len(agents))))
+
+    log = admin.request_log()
+    assert len(log) == 2 * len(agents)
+    # The plugin host serves at most 4 calls at once, so it needs at most 4 connections.
+    assert len({entry["connection"] for entry in log}) <= 4
+    for index, (agent, engine) in enumerate(zip(agents, engines, strict=True)):
+        assert (
+            config_of(admin, agent["scenario_id"])["conv_rating_question_codes"] == codes[index % 3]
+        )
+        assert engine.state["ratings"].outputs["conv_rating_question_codes"] == codes[index % 3]

@@ -52,3 +52,25 @@ def test_the_wheel_ships_the_typed_package_the_emulator_and_its_command(tmp_path
     assert "quickchat-emulator = pulumi_quickchat.emulator.__main__:main" in entry_points
     assert "Requires-Python: >=3.11" in metadata
     assert "License-Expression: Apache-2.0" in metadata
+
+
+def test_a_preview_never_imports_the_http_client() -> None:
+    # Check and diff, all a preview runs, send nothing; requests (some 35 ms
+    # of start-up in every program and plugin host) waits for the first call.
+    preview = """
+import sys
+import pulumi_quickchat
+from pulumi_quickchat import ConversationRatingConfigProvider
+
+provider = ConversationRatingConfigProvider()
+inputs = {"conv_rating_active": True, "api_token": "a-token"}
+checked = provider.check({}, inputs)
+assert not checked.failures, checked.failures
+provider.diff("agent", {**checked.inputs, "scenario_id": "agent"}, checked.inputs)
+print(sorted({"requests", "urllib3"} & set(sys.modules)))
+print(pulumi_quickchat.QuickchatClient.__name__, "requests" in sys.modules)
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", preview], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.splitlines() == ["[]", "QuickchatClient True"]

@@ -5,12 +5,13 @@ import pulumi_quickchat as quickchat
 quickchat.ConversationRatingConfig("ratings", conv_rating_active=True)
 """
 
+from typing import TYPE_CHECKING, Any
+
 from ._version import __version__
-from .client import (
+from .api import (
     DEFAULT_BASE_URL,
     DEFAULT_QUESTION_CODES,
     QUESTION_CODES,
-    QuickchatClient,
     RatingConfiguration,
 )
 from .conversation_rating import ConversationRatingConfig, ConversationRatingConfigProvider
@@ -28,6 +29,21 @@ from .lookup import (
     get_conversation_rating_config,
     get_conversation_rating_config_output,
 )
+
+if TYPE_CHECKING:
+    from .client import QuickchatClient
+
+
+def __getattr__(name: str) -> Any:
+    # The HTTP client brings in requests (some 35 ms of start-up); a Pulumi
+    # program, and the plugin host during a preview, never call it, so it is
+    # imported on first use.
+    if name == "QuickchatClient":
+        from .client import QuickchatClient
+
+        return QuickchatClient
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "DEFAULT_BASE_URL",

@@ -18,18 +18,12 @@ and when to stop.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import ipaddress
-import json
+import copy
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from http.cookiejar import DefaultCookiePolicy
 from typing import Any
-from urllib.parse import urlsplit
 
 import requests
 from urllib3 import BaseHTTPResponse
@@ -37,6 +31,15 @@ from urllib3.exceptions import InvalidHeader, MaxRetryError, ReadTimeoutError
 from urllib3.util.retry import Retry
 
 from ._version import __version__
+from .api import (
+    CONFIGURATION_PATH,
+    DEFAULT_BASE_URL,
+    RatingConfiguration,
+    base_url_problem,
+    display_url,
+    normalize_base_url,
+    token_problem,
+)
 from .errors import (
     QuickchatAPIError,
     QuickchatConfigError,
@@ -45,13 +48,6 @@ from .errors import (
     QuickchatTransportError,
     parse_error_body,
 )
-
-DEFAULT_BASE_URL = "https://app.quickchat.ai"
-CONFIGURATION_PATH = "/v1/api/conversation_ratings/configuration"
-
-# The documented question codes; the default list is both, in this order.
-QUESTION_CODES: tuple[str, ...] = ("HELPFUL_THUMBS", "EXPERIENCE_THUMBS")
-DEFAULT_QUESTION_CODES: tuple[str, ...] = QUESTION_CODES
 
 # Statuses worth another try: rate limiting and the server-side failures that
 # are usually transient. Every other 4xx is a verdict and is never retried.
@@ -76,141 +72,6 @@ def worst_case_seconds(
     return attempts * (connect_timeout + read_timeout) + max_retries * longest_wait
 
 
-@dataclass(frozen=True)
-class RatingConfiguration:
-    """An AI Agent's Conversation Rating setting, as Quickchat reports it."""
-
-    conv_rating_active: bool
-    conv_rating_popup_active: bool
-    conv_rating_question_codes: tuple[str, ...]
-
-    @classmethod
-    def from_api(cls, body: Any) -> RatingConfiguration:
-        """Parse Quickchat's JSON; ValueError names what is missing or mistyped."""
-        if not isinstance(body, dict):
-            raise ValueError(f"expected a JSON object, got {type(body).__name__}")
-        for flag in ("conv_rating_active", "conv_rating_popup_active"):
-            if not isinstance(body.get(flag), bool):
-                raise ValueError(f"`{flag}` is missing or not a boolean")
-        codes = body.get("conv_rating_question_codes")
-        if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
-            raise ValueError("`conv_rating_question_codes` is missing or not a list of strings")
-        return cls(body["conv_rating_active"], body["conv_rating_popup_active"], tuple(codes))
-
-    def to_api(self) -> dict[str, Any]:
-        return {
-            "conv_rating_active": self.conv_rating_active,
-            "conv_rating_popup_active": self.conv_rating_popup_active,
-            "conv_rating_question_codes": list(self.conv_rating_question_codes),
-        }
-
-
-# The state `pulumi destroy` leaves behind: collection off, the default questions.
-DISABLED_DEFAULTS = RatingConfiguration(False, False, DEFAULT_QUESTION_CODES)
-
-
-def scenario_id_from_token(token: str) -> str | None:
-    """The `scenario_id` claim of a Quickchat token, read but not verified.
-
-    Quickchat tokens are JWTs naming exactly one AI Agent. Reading the claim
-    lets the provider tell which agent a token manages without a request, so
-    that a rotated token for the same agent is no replacement.
-    """
-    parts = token.split(".")
-    if len(parts) != 3:
-        return None
-    payload = parts[1] + "=" * (-len(parts[1]) % 4)
-    try:
-        claims = json.loads(base64.urlsafe_b64decode(payload))
-    except (binascii.Error, ValueError):
-        return None
-    scenario = claims.get("scenario_id") if isinstance(claims, dict) else None
-    if isinstance(scenario, (str, int)) and not isinstance(scenario, bool) and str(scenario):
-        return str(scenario)
-    return None
-
-
-FINGERPRINT_PREFIX = "token-"
-
-
-def is_fingerprint(agent: str) -> bool:
-    """Whether an agent id is a token's fingerprint rather than a scenario_id."""
-    return agent.startswith(FINGERPRINT_PREFIX)
-
-
-def agent_key(token: str) -> str:
-    """The agent a token manages: its scenario_id, or a fingerprint if it is no JWT.
-
-    The fingerprint is a truncated SHA-256, enough to tell tokens apart and
-    useless for recovering one.
-    """
-    scenario = scenario_id_from_token(token)
-    if scenario is not None:
-        return scenario
-    return FINGERPRINT_PREFIX + hashlib.sha256(token.encode()).hexdigest()[:16]
-
-
-def token_problem(token: str) -> str | None:
-    """Why a token cannot be used, or None. Never quotes the token."""
-    if not token.strip():
-        return "is empty"
-    if token != token.strip() or any(c.isspace() for c in token):
-        return "contains whitespace (a stray space or newline from copy and paste?)"
-    if not token.isascii() or not token.isprintable():
-        return "contains characters that cannot be sent in an HTTP header"
-    return None
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def normalize_base_url(base_url: str) -> str:
-    """The form recorded in state and compared in diff: no trailing slash."""
-    return base_url.rstrip("/")
-
-
-def display_url(url: str) -> str:
-    """The URL with anything before an `@` (credentials) hidden, fit to quote in a message."""
-    if "@" not in url:
-        return url
-    scheme, separator, _ = url.partition("://")
-    prefix = scheme + separator if separator and "@" not in scheme else ""
-    return prefix + "<redacted>@" + url.rsplit("@", 1)[1]
-
-
-def base_url_problem(base_url: str) -> str | None:
-    """Why a base URL cannot be used, or None.
-
-    Plain http would send the token in clear, so it is allowed only for
-    loopback addresses (such as the local emulator).
-    """
-    try:
-        parts = urlsplit(base_url)
-        host = parts.hostname
-        parts.port  # noqa: B018 - raises ValueError on a malformed port
-    except ValueError:
-        # Not urllib's words: they can quote a password from the URL.
-        return "is not a valid URL (check the host and that the port is a number up to 65535)"
-    if parts.scheme not in ("https", "http") or not host:
-        return "must be an absolute https:// URL, such as https://app.quickchat.ai"
-    if parts.username or parts.password:
-        return "must not contain credentials; the token goes in api_token"
-    if parts.query or parts.fragment:
-        return "must not contain a query string or fragment"
-    if parts.scheme == "http" and not _is_loopback(host):
-        return (
-            "uses plain http, which would send the API token unencrypted; use https "
-            "(plain http is allowed only for loopback addresses such as the local emulator)"
-        )
-    return None
-
-
 class _BearerAuth(requests.auth.AuthBase):
     """Adds the token to each request; its repr never shows it."""
 
@@ -223,6 +84,13 @@ class _BearerAuth(requests.auth.AuthBase):
 
     def __repr__(self) -> str:
         return "_BearerAuth(<redacted>)"
+
+
+def _bearer(api_token: str) -> _BearerAuth:
+    problem = token_problem(api_token)
+    if problem:
+        raise QuickchatConfigError(f"The Quickchat API token {problem}.")
+    return _BearerAuth(api_token)
 
 
 class _Retry(Retry):
@@ -273,9 +141,10 @@ class _BudgetedAdapter(requests.adapters.HTTPAdapter):
 class QuickchatClient:
     """Reads and updates one AI Agent's Conversation Rating configuration.
 
-    One token names one agent, so a client is bound to that agent. Safe to
-    share between threads: requests' connection pool is thread-safe, cookies
-    are refused, and each call keeps its retry budget to its own thread.
+    One token names one agent, so a client is bound to that agent;
+    `with_token` makes one for another agent over the same connections. Safe
+    to share between threads: requests' connection pool is thread-safe,
+    cookies are refused, and each call keeps its retry budget to its own thread.
     """
 
     def __init__(
@@ -288,9 +157,7 @@ class QuickchatClient:
         max_retries: int = DEFAULT_MAX_RETRIES,
         backoff_factor: float = DEFAULT_BACKOFF_FACTOR,
     ) -> None:
-        problem = token_problem(api_token)
-        if problem:
-            raise QuickchatConfigError(f"The Quickchat API token {problem}.")
+        self._auth = _bearer(api_token)
         problem = base_url_problem(base_url)
         if problem:
             shown = display_url(base_url)
@@ -313,7 +180,6 @@ class QuickchatClient:
             raise_on_status=False,
         )
         self._session = requests.Session()
-        self._session.auth = _BearerAuth(api_token)
         self._session.headers["User-Agent"] = f"pulumi-quickchat/{__version__}"
         self._session.headers["Accept"] = "application/json"
         self._session.trust_env = False  # no proxy or .netrc credentials slipped in
@@ -322,6 +188,18 @@ class QuickchatClient:
         self._adapter = _BudgetedAdapter(self._retry)
         self._session.mount("https://", self._adapter)
         self._session.mount("http://", self._adapter)
+
+    def with_token(self, api_token: str) -> QuickchatClient:
+        """A client for another agent's token that shares this one's connections and settings.
+
+        For many agents at one address: each new connection to Quickchat
+        costs a TCP and a TLS handshake, and a shared pool is safe, since every
+        request carries its own client's token and cookies are refused.
+        Closing either client closes the connections both use.
+        """
+        sibling = copy.copy(self)
+        sibling._auth = _bearer(api_token)
+        return sibling
 
     def __repr__(self) -> str:
         return f"QuickchatClient(base_url={self.base_url!r})"
@@ -370,6 +248,7 @@ class QuickchatClient:
                     response = self._session.request(
                         method,
                         url,
+                        auth=self._auth,
                         json=body,
                         timeout=self._timeout,
                         allow_redirects=False,

@@ -19,18 +19,17 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pulumi
 import pulumi.dynamic as dynamic
 from pulumi.output import Unknown
 
 from . import settings
-from .client import (
+from .api import (
     DEFAULT_QUESTION_CODES,
     DISABLED_DEFAULTS,
     QUESTION_CODES,
-    QuickchatClient,
     RatingConfiguration,
     agent_key,
     base_url_problem,
@@ -45,6 +44,9 @@ from .errors import (
     QuickchatConfigError,
     QuickchatMismatchError,
 )
+
+if TYPE_CHECKING:
+    from .client import QuickchatClient
 
 Result = TypeVar("Result")
 

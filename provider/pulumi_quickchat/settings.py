@@ -20,18 +20,13 @@ import os
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .client import (
-    DEFAULT_BACKOFF_FACTOR,
-    DEFAULT_BASE_URL,
-    DEFAULT_MAX_RETRIES,
-    DEFAULT_READ_TIMEOUT,
-    QuickchatClient,
-    agent_key,
-    normalize_base_url,
-)
+from .api import DEFAULT_BASE_URL, agent_key, normalize_base_url
 from .errors import TOKEN_SETTINGS, QuickchatConfigError
+
+if TYPE_CHECKING:
+    from .client import QuickchatClient
 
 TOKEN_CONFIG_KEY = "quickchat:apiToken"
 BASE_URL_CONFIG_KEY = "quickchat:baseUrl"
@@ -46,9 +41,12 @@ _lock = threading.Lock()
 # The stack's config, as the engine's Configure call delivered it (secrets
 # decrypted). Replaced whole, never mutated, so readers need no lock.
 _stack_config: Mapping[str, Any] = {}
-# One client (and so one connection pool) per token and base URL, shared by
-# the plugin host's worker threads.
+# One client per token and base URL, shared by the plugin host's worker
+# threads; every client for one base URL shares the connection pool of the
+# first made for it (with the same tuning), so a fleet of agents opens a few
+# connections, not one each.
 _clients: dict[tuple[str, str], QuickchatClient] = {}
+_first_client_for: dict[tuple[str, int, float, float], QuickchatClient] = {}
 
 
 def configure(stack_config: Mapping[str, Any]) -> None:
@@ -138,17 +136,37 @@ def _env_number(name: str, default: float, *, integer: bool = False) -> float:
 
 def client_for(token: str, base_url: str) -> QuickchatClient:
     """The shared client for this token and base URL, built on first use (thread-safe)."""
-    key = (hashlib.sha256(token.encode()).hexdigest(), normalize_base_url(base_url))
+    # Imported here, not at the top: it brings in requests, which check and
+    # diff (all a preview runs) never need.
+    from .client import (
+        DEFAULT_BACKOFF_FACTOR,
+        DEFAULT_MAX_RETRIES,
+        DEFAULT_READ_TIMEOUT,
+        QuickchatClient,
+    )
+
+    base = normalize_base_url(base_url)
+    tuning = (
+        int(_env_number(MAX_RETRIES_ENV, DEFAULT_MAX_RETRIES, integer=True)),
+        _env_number(READ_TIMEOUT_ENV, DEFAULT_READ_TIMEOUT),
+        _env_number(BACKOFF_ENV, DEFAULT_BACKOFF_FACTOR),
+    )
+    key = (hashlib.sha256(token.encode()).hexdigest(), base)
     with _lock:
         client = _clients.get(key)
         if client is None:
-            client = QuickchatClient(
-                token,
-                base_url,
-                max_retries=int(_env_number(MAX_RETRIES_ENV, DEFAULT_MAX_RETRIES, integer=True)),
-                read_timeout=_env_number(READ_TIMEOUT_ENV, DEFAULT_READ_TIMEOUT),
-                backoff_factor=_env_number(BACKOFF_ENV, DEFAULT_BACKOFF_FACTOR),
-            )
+            sharing = _first_client_for.get((base, *tuning))
+            if sharing is not None:
+                client = sharing.with_token(token)
+            else:
+                max_retries, read_timeout, backoff_factor = tuning
+                client = _first_client_for[(base, *tuning)] = QuickchatClient(
+                    token,
+                    base,
+                    max_retries=max_retries,
+                    read_timeout=read_timeout,
+                    backoff_factor=backoff_factor,
+                )
             _clients[key] = client
         return client
 

@@ -1,0 +1,158 @@
+"""Quickchat's Conversation Rating API as facts: its address, endpoint and fields, tokens.
+
+No I/O and no HTTP library: the provider's check and diff, which send
+nothing, need only this, so a preview never imports requests.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import ipaddress
+import json
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+DEFAULT_BASE_URL = "https://app.quickchat.ai"
+CONFIGURATION_PATH = "/v1/api/conversation_ratings/configuration"
+
+# The documented question codes; the default list is both, in this order.
+QUESTION_CODES: tuple[str, ...] = ("HELPFUL_THUMBS", "EXPERIENCE_THUMBS")
+DEFAULT_QUESTION_CODES: tuple[str, ...] = QUESTION_CODES
+
+
+@dataclass(frozen=True)
+class RatingConfiguration:
+    """An AI Agent's Conversation Rating setting, as Quickchat reports it."""
+
+    conv_rating_active: bool
+    conv_rating_popup_active: bool
+    conv_rating_question_codes: tuple[str, ...]
+
+    @classmethod
+    def from_api(cls, body: Any) -> RatingConfiguration:
+        """Parse Quickchat's JSON; ValueError names what is missing or mistyped."""
+        if not isinstance(body, dict):
+            raise ValueError(f"expected a JSON object, got {type(body).__name__}")
+        for flag in ("conv_rating_active", "conv_rating_popup_active"):
+            if not isinstance(body.get(flag), bool):
+                raise ValueError(f"`{flag}` is missing or not a boolean")
+        codes = body.get("conv_rating_question_codes")
+        if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
+            raise ValueError("`conv_rating_question_codes` is missing or not a list of strings")
+        return cls(body["conv_rating_active"], body["conv_rating_popup_active"], tuple(codes))
+
+    def to_api(self) -> dict[str, Any]:
+        return {
+            "conv_rating_active": self.conv_rating_active,
+            "conv_rating_popup_active": self.conv_rating_popup_active,
+            "conv_rating_question_codes": list(self.conv_rating_question_codes),
+        }
+
+
+# The state `pulumi destroy` leaves behind: collection off, the default questions.
+DISABLED_DEFAULTS = RatingConfiguration(False, False, DEFAULT_QUESTION_CODES)
+
+
+def scenario_id_from_token(token: str) -> str | None:
+    """The `scenario_id` claim of a Quickchat token, read but not verified.
+
+    Quickchat tokens are JWTs naming exactly one AI Agent. Reading the claim
+    lets the provider tell which agent a token manages without a request, so
+    that a rotated token for the same agent is no replacement.
+    """
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    payload = parts[1] + "=" * (-len(parts[1]) % 4)
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(payload))
+    except (binascii.Error, ValueError):
+        return None
+    scenario = claims.get("scenario_id") if isinstance(claims, dict) else None
+    if isinstance(scenario, (str, int)) and not isinstance(scenario, bool) and str(scenario):
+        return str(scenario)
+    return None
+
+
+FINGERPRINT_PREFIX = "token-"
+
+
+def is_fingerprint(agent: str) -> bool:
+    """Whether an agent id is a token's fingerprint rather than a scenario_id."""
+    return agent.startswith(FINGERPRINT_PREFIX)
+
+
+def agent_key(token: str) -> str:
+    """The agent a token manages: its scenario_id, or a fingerprint if it is no JWT.
+
+    The fingerprint is a truncated SHA-256, enough to tell tokens apart and
+    useless for recovering one.
+    """
+    scenario = scenario_id_from_token(token)
+    if scenario is not None:
+        return scenario
+    return FINGERPRINT_PREFIX + hashlib.sha256(token.encode()).hexdigest()[:16]
+
+
+def token_problem(token: str) -> str | None:
+    """Why a token cannot be used, or None. Never quotes the token."""
+    if not token.strip():
+        return "is empty"
+    if token != token.strip() or any(c.isspace() for c in token):
+        return "contains whitespace (a stray space or newline from copy and paste?)"
+    if not token.isascii() or not token.isprintable():
+        return "contains characters that cannot be sent in an HTTP header"
+    return None
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def normalize_base_url(base_url: str) -> str:
+    """The form recorded in state and compared in diff: no trailing slash."""
+    return base_url.rstrip("/")
+
+
+def display_url(url: str) -> str:
+    """The URL with anything before an `@` (credentials) hidden, fit to quote in a message."""
+    if "@" not in url:
+        return url
+    scheme, separator, _ = url.partition("://")
+    prefix = scheme + separator if separator and "@" not in scheme else ""
+    return prefix + "<redacted>@" + url.rsplit("@", 1)[1]
+
+
+def base_url_problem(base_url: str) -> str | None:
+    """Why a base URL cannot be used, or None.
+
+    Plain http would send the token in clear, so it is allowed only for
+    loopback addresses (such as the local emulator).
+    """
+    try:
+        parts = urlsplit(base_url)
+        host = parts.hostname
+        parts.port  # noqa: B018 - raises ValueError on a malformed port
+    except ValueError:
+        # Not urllib's words: they can quote a password from the URL.
+        return "is not a valid URL (check the host and that the port is a number up to 65535)"
+    if parts.scheme not in ("https", "http") or not host:
+        return "must be an absolute https:// URL, such as https://app.quickchat.ai"
+    if parts.username or parts.password:
+        return "must not contain credentials; the token goes in api_token"
+    if parts.query or parts.fragment:
+        return "must not contain a query string or fragment"
+    if parts.scheme == "http" and not _is_loopback(host):
+        return (
+            "uses plain http, which would send the API token unencrypted; use https "
+            "(plain http is allowed only for loopback addresses such as the local emulator)"
+        )
+    return None
