@@ -2,11 +2,13 @@
 
 The same walk as tests/test_examples.py, with nothing standing in: a
 `file://` backend and a passphrase secrets provider in a temporary folder,
-`pulumi stack init`, stack config (the token as a secret, on stdin), then
-preview, up, a preview that must find no change, a Dashboard edit found by
-`pulumi refresh` and put back by `pulumi up`, and destroy. After each step the
-emulator says what it holds and which requests reached it; `pulumi stack
-export` (secrets left encrypted) must hold no token in plaintext.
+`pulumi stack init`, stack config (each token set with `--secret`, on stdin;
+the fleet's `agentsFile` names a data file that `support.mock_engine.fleet_stack`
+writes), then preview, up, a preview that must find no change, a Dashboard
+edit found by `pulumi refresh` and put back by `pulumi up`, and destroy.
+After each step the emulator says what it holds and which requests reached
+it; `pulumi stack export` (secrets left encrypted) must hold no token in
+plaintext.
 
 Each example is copied to the temporary folder with a Pulumi.yaml naming this
 interpreter's virtualenv (scripts/quickstart.py's `prepare_project`), so the
@@ -109,7 +111,8 @@ def test_cli_walks_preview_up_noop_drift_refresh_up_destroy(
 ) -> None:
     pulumi_yaml = ROOT / "examples" / example / "Pulumi.yaml"
     project = Project.load(pulumi_yaml)
-    setup = EXAMPLE_STACKS[example](project, admin, agent)
+    # The fleet's data file is written beside the project copy, in tmp_path.
+    setup = EXAMPLE_STACKS[example](project, admin, agent, tmp_path)
     names = list(setup.agents)
     cli = make_cli(tmp_path, project.program_dir)
 

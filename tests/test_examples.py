@@ -12,10 +12,13 @@ the same through the real CLI where there is one.
 from __future__ import annotations
 
 import json
+import re
+import tomllib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pulumi
 import pytest
 
 from pulumi_quickchat.emulator import EmulatorAdmin
@@ -26,9 +29,11 @@ from support.mock_engine import (
     DISABLED,
     ENABLED,
     EXAMPLE_STACKS,
+    FLEET_POLICY,
     ExampleStack,
     ProgramStack,
     Project,
+    agents_toml,
     fleet_stack,
 )
 from support.plugin_host import CheckFailed, PluginHost
@@ -62,9 +67,10 @@ def test_example_walks_preview_up_noop_drift_refresh_up_destroy(
     admin: EmulatorAdmin,
     agent: AgentJson,
     start_host: Callable[[], PluginHost],
+    tmp_path: Path,
 ) -> None:
     project = Project.load(pulumi_yaml)
-    setup = EXAMPLE_STACKS[project.program_dir.name](project, admin, agent)
+    setup = EXAMPLE_STACKS[project.program_dir.name](project, admin, agent, tmp_path)
     stack = ProgramStack(
         pulumi_yaml, start_host=start_host, config=setup.config, secret_keys=setup.secret_keys
     )
@@ -187,28 +193,58 @@ def test_basic_typo_in_question_codes_fails_at_preview_naming_the_property(
     assert requests_sent(admin) == []
 
 
-def _fleet_stack(
-    admin: EmulatorAdmin, agent: AgentJson, start_host: Callable[[], PluginHost]
+FLEET = ROOT / "examples/fleet/Pulumi.yaml"
+
+
+@pytest.fixture
+def fleet(
+    admin: EmulatorAdmin,
+    agent: AgentJson,
+    start_host: Callable[[], PluginHost],
+    tmp_path: Path,
 ) -> tuple[ProgramStack, ExampleStack]:
-    pulumi_yaml = ROOT / "examples/fleet/Pulumi.yaml"
-    setup = fleet_stack(Project.load(pulumi_yaml), admin, agent)
+    """The fleet's stack of three agents, as the walk (and tests/test_cli.py) sets it up."""
+    setup = fleet_stack(Project.load(FLEET), admin, agent, tmp_path)
     stack = ProgramStack(
-        pulumi_yaml, start_host=start_host, config=setup.config, secret_keys=setup.secret_keys
+        FLEET, start_host=start_host, config=setup.config, secret_keys=setup.secret_keys
     )
     return stack, setup
 
 
-def test_fleet_agent_dropped_from_config_is_reset_by_the_next_up(
-    admin: EmulatorAdmin, agent: AgentJson, start_host: Callable[[], PluginHost]
+def _fleet_program(
+    admin: EmulatorAdmin,
+    start_host: Callable[[], PluginHost],
+    tokens: dict[str, str],
+    agents_file: Path | None = None,
+) -> ProgramStack:
+    """The fleet program with these token config keys set with --secret, and this data file."""
+    secrets = {f"quickchat-fleet:{key}": token for key, token in tokens.items()}
+    file = {"quickchat-fleet:agentsFile": str(agents_file)} if agents_file else {}
+    return ProgramStack(
+        FLEET,
+        start_host=start_host,
+        config={**secrets, **file, "quickchat:baseUrl": admin.url},
+        secret_keys=set(secrets),
+    )
+
+
+def _edit_agents_file(
+    setup: ExampleStack, edit: Callable[[list[dict[str, Any]]], list[dict[str, Any]]]
 ) -> None:
-    stack, setup = _fleet_stack(admin, agent, start_host)
+    """Rewrite the stack's data file with its [[agents]] entries edited, as a person would."""
+    path = Path(setup.config["quickchat-fleet:agentsFile"])
+    document = tomllib.loads(path.read_text(encoding="utf-8"))
+    path.write_text(agents_toml(document["defaults"], edit(document["agents"])), encoding="utf-8")
+
+
+def test_fleet_agent_dropped_from_the_data_file_is_reset_by_the_next_up(
+    admin: EmulatorAdmin, fleet: tuple[ProgramStack, ExampleStack]
+) -> None:
+    stack, setup = fleet
     stack.up()
     requests_sent(admin)
 
-    entries = json.loads(setup.config["quickchat-fleet:agents"])
-    stack.set_config(
-        "quickchat-fleet:agents", json.dumps([e for e in entries if e["name"] != "sales"])
-    )
+    _edit_agents_file(setup, lambda entries: [e for e in entries if e["name"] != "sales"])
     assert stack.preview().steps == {"support": "same", "archive": "same", "sales": "delete"}
     assert requests_sent(admin) == []
 
@@ -218,12 +254,13 @@ def test_fleet_agent_dropped_from_config_is_reset_by_the_next_up(
     assert config_of(admin, setup.agents["sales"]) == DISABLED
     assert config_of(admin, setup.agents["support"]) == ENABLED
     assert set(stack.state) == {"support", "archive"}
+    assert run.outputs == {"scenario_ids": {n: setup.agents[n] for n in ("support", "archive")}}
 
 
 def test_fleet_keeps_each_token_in_its_resource_state_and_out_of_the_exports(
-    admin: EmulatorAdmin, agent: AgentJson, start_host: Callable[[], PluginHost]
+    fleet: tuple[ProgramStack, ExampleStack],
 ) -> None:
-    stack, setup = _fleet_stack(admin, agent, start_host)
+    stack, setup = fleet
     run = stack.up()
     exported = json.dumps(run.outputs)
     for name, state in stack.state.items():
@@ -234,15 +271,284 @@ def test_fleet_keeps_each_token_in_its_resource_state_and_out_of_the_exports(
     assert run.secret_outputs == set()
 
 
-def test_fleet_agent_without_a_token_fails_at_preview_saying_which_config_to_set(
-    admin: EmulatorAdmin, agent: AgentJson, start_host: Callable[[], PluginHost]
+def test_fleet_agents_without_a_token_fail_at_preview_naming_each_config_key_to_set(
+    admin: EmulatorAdmin, fleet: tuple[ProgramStack, ExampleStack]
 ) -> None:
-    stack, setup = _fleet_stack(admin, agent, start_host)
-    entries = json.loads(setup.config["quickchat-fleet:agents"])
-    stack.set_config("quickchat-fleet:agents", json.dumps([*entries, {"name": "ghost"}]))
-    with pytest.raises(ValueError, match=r"pulumi config set --secret --path 'apiTokens\.ghost'"):
+    stack, setup = fleet
+    ghosts = [
+        {"name": "ghost", "token_config": "ghostToken"},
+        {"name": "phantom", "token_config": "phantomToken"},
+    ]
+    _edit_agents_file(setup, lambda entries: [*entries, *ghosts])
+    with pytest.raises(pulumi.RunError) as failed:
         stack.preview()
+    assert str(failed.value).splitlines() == [
+        f"agent {name!r} has no API token in stack 'dev': run "
+        f"`pulumi config set --secret {name}Token` (it prompts for the token)"
+        for name in ("ghost", "phantom")
+    ]
     assert requests_sent(admin) == []
+    # Not even the agents that have their token were declared.
+    assert stack.providers == set()
+
+
+def test_fleet_shipped_agents_file_previews_one_create_per_entry(
+    admin: EmulatorAdmin, start_host: Callable[[], PluginHost]
+) -> None:
+    # No agentsFile in config: the program reads examples/fleet/agents.toml.
+    entries = tomllib.loads((FLEET.parent / "agents.toml").read_text(encoding="utf-8"))["agents"]
+    tokens = {e["token_config"]: admin.create_agent()["tokens"]["write_all"] for e in entries}
+    stack = _fleet_program(admin, start_host, tokens)
+    # The provider's check accepted every setting the file asks for.
+    assert stack.preview().steps == {e["name"]: "create" for e in entries}
+    assert requests_sent(admin) == []
+
+
+def test_fleet_readme_shows_the_shipped_agents_file() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    shown = re.findall(r"^```toml\n(.*?)^```", readme, re.MULTILINE | re.DOTALL)
+    assert len(shown) == 1
+    assert shown[0] in (FLEET.parent / "agents.toml").read_text(encoding="utf-8")
+
+
+POLICY = "[defaults]\nconv_rating_active = true\n"
+SUPPORT = '\n[[agents]]\nname = "support"\ntoken_config = "supportToken"\n'
+# A data file with a mistake, and what its message must say: where, and the fix.
+BAD_AGENTS_FILES = [
+    pytest.param(
+        POLICY + SUPPORT.replace('"support"', '"support'),
+        ["not valid TOML: Illegal character '\\n' (at line 5, column 16)"],
+        id="not TOML",
+    ),
+    pytest.param(POLICY, ["no agents: add an [[agents]] table per agent"], id="no agents"),
+    pytest.param(
+        POLICY + SUPPORT.replace("[[agents]]", "[agents]"),
+        ["agents: must be an array of tables: write [[agents]] (double brackets)"],
+        id="[agents] for [[agents]]",
+    ),
+    pytest.param(
+        POLICY.replace("[defaults]", "[default]") + SUPPORT,
+        [
+            "top level: unknown key 'default': did you mean 'defaults'? "
+            "allowed here: defaults, agents",
+            # Without the policy, the entry has no setting.
+            "conv_rating_active is set neither in [defaults] nor in [[agents]] "
+            "entry 1 ('support'): add conv_rating_active = true (or false) to [defaults]",
+        ],
+        id="unknown table",
+    ),
+    pytest.param(
+        POLICY + 'question_codes = ["HELPFUL_THUMBS"]\n' + SUPPORT,
+        [
+            "[defaults]: unknown key 'question_codes': did you mean "
+            "'conv_rating_question_codes'? allowed here: conv_rating_active, "
+            "conv_rating_popup_active, conv_rating_question_codes"
+        ],
+        id="unknown key in defaults",
+    ),
+    pytest.param(
+        POLICY + SUPPORT + "conv_rating_activ = false\n",
+        [
+            "[[agents]] entry 1 ('support'): unknown key 'conv_rating_activ': did you mean "
+            "'conv_rating_active'? allowed here: name, token_config, conv_rating_active, "
+            "conv_rating_popup_active, conv_rating_question_codes"
+        ],
+        id="unknown key in an entry",
+    ),
+    pytest.param(
+        POLICY + SUPPORT + '\n[[agents]]\ntoken_config = "salesToken"\n',
+        ['[[agents]] entry 2: name is missing: add name = "support"'],
+        id="no name",
+    ),
+    pytest.param(
+        POLICY + SUPPORT + '\n[[agents]]\nname = "sales"\n',
+        [
+            "[[agents]] entry 2 ('sales'): token_config is missing: "
+            'add token_config = "salesToken"'
+        ],
+        id="no token_config",
+    ),
+    pytest.param(
+        POLICY + SUPPORT + 'conv_rating_active = "yes"\n',
+        [
+            "[[agents]] entry 1 ('support'): conv_rating_active must be true or false "
+            '(no quotes), not "yes"'
+        ],
+        id="text for a boolean",
+    ),
+    pytest.param(
+        POLICY + 'conv_rating_question_codes = "HELPFUL_THUMBS"\n' + SUPPORT,
+        [
+            "[defaults]: conv_rating_question_codes must be a list of question codes, "
+            'e.g. ["HELPFUL_THUMBS", "EXPERIENCE_THUMBS"], not "HELPFUL_THUMBS"'
+        ],
+        id="text for a list",
+    ),
+    pytest.param(
+        POLICY + SUPPORT.replace('"support"\n', "7\n", 1),
+        ['[[agents]] entry 1: name must be a non-empty string, e.g. name = "support", not 7'],
+        id="number for a name",
+    ),
+    pytest.param(
+        POLICY + SUPPORT + SUPPORT.replace("supportToken", "salesToken"),
+        [
+            "name 'support' is in [[agents]] entries 1, 2: "
+            "give each agent a resource name of its own"
+        ],
+        id="one name twice",
+    ),
+    pytest.param(
+        POLICY + SUPPORT + SUPPORT.replace('"support"', '"sales"'),
+        [
+            "token_config 'supportToken' is in [[agents]] entries 1 ('support'), 2 ('sales'): "
+            "one token is one agent"
+        ],
+        id="one token for two agents",
+    ),
+    pytest.param(
+        POLICY + SUPPORT.replace("supportToken", "quickchat:apiToken"),
+        [
+            "[[agents]] entry 1 ('support'): token_config 'quickchat:apiToken' names a config "
+            'namespace: give a key of this project without one, e.g. token_config = "supportToken"'
+        ],
+        id="namespaced token_config",
+    ),
+    pytest.param(
+        None,
+        [
+            "cannot read it (No such file or directory): create it, or point this stack "
+            "at its own with `pulumi config set agentsFile <path>`"
+        ],
+        id="no such file",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), BAD_AGENTS_FILES)
+def test_fleet_agents_file_mistake_fails_before_any_request_naming_where_and_the_fix(
+    text: str | None,
+    expected: list[str],
+    admin: EmulatorAdmin,
+    token: str,
+    start_host: Callable[[], PluginHost],
+    tmp_path: Path,
+) -> None:
+    agents_file = tmp_path / "agents.toml"
+    if text is not None:
+        agents_file.write_text(text, encoding="utf-8")
+    tokens = dict.fromkeys(["supportToken", "salesToken"], token)
+    stack = _fleet_program(admin, start_host, tokens, agents_file)
+    with pytest.raises(pulumi.RunError) as failed:
+        stack.preview()
+    # One line per problem, each naming the file first.
+    lines = str(failed.value).splitlines()
+    assert len(lines) == len(expected), lines
+    for line, said in zip(lines, expected, strict=True):
+        assert line.startswith(f"{agents_file}: ") and said in line, line
+    assert requests_sent(admin) == []
+    assert stack.providers == set()
+
+
+def test_fleet_unknown_question_code_in_the_data_file_is_the_providers_check_to_name(
+    admin: EmulatorAdmin, fleet: tuple[ProgramStack, ExampleStack]
+) -> None:
+    # The program checks the file's shape; the values are the provider's to judge.
+    stack, setup = fleet
+
+    def typo(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        entries[1]["conv_rating_question_codes"] = ["EXPERIENCE_THUMB"]
+        return entries
+
+    _edit_agents_file(setup, typo)
+    with pytest.raises(CheckFailed) as failed:
+        stack.preview()
+    assert failed.value.properties == ["conv_rating_question_codes"]
+    assert "did you mean 'EXPERIENCE_THUMBS'" in str(failed.value)
+    assert requests_sent(admin) == []
+
+
+def test_fleet_of_50_agents_from_one_data_file_sends_one_request_per_agent_and_step(
+    admin: EmulatorAdmin, start_host: Callable[[], PluginHost], tmp_path: Path
+) -> None:
+    names = [f"agent-{n:02d}" for n in range(1, 51)]
+    agents = {name: admin.create_agent() for name in names}
+    tokens = {name: agent["tokens"]["write_all"] for name, agent in agents.items()}
+    token_keys = {name: f"{name.replace('-', '')}Token" for name in names}
+    # The policy for all, and a few agents that differ from it.
+    overrides: dict[str, dict[str, Any]] = {
+        "agent-05": {"conv_rating_question_codes": ["EXPERIENCE_THUMBS"]},
+        "agent-17": {"conv_rating_question_codes": ["HELPFUL_THUMBS"]},
+        "agent-23": {"conv_rating_active": False},
+        "agent-42": {"conv_rating_active": False, "conv_rating_question_codes": ["HELPFUL_THUMBS"]},
+    }
+    wanted = {
+        **dict.fromkeys(names, ENABLED),
+        "agent-05": {**ENABLED, "conv_rating_question_codes": ["EXPERIENCE_THUMBS"]},
+        "agent-17": {**ENABLED, "conv_rating_question_codes": ["HELPFUL_THUMBS"]},
+        "agent-23": DISABLED,
+        "agent-42": {**DISABLED, "conv_rating_question_codes": ["HELPFUL_THUMBS"]},
+    }
+    agents_file = tmp_path / "fleet.toml"
+
+    def write_agents_file() -> None:
+        entries = [
+            {"name": name, "token_config": token_keys[name], **overrides.get(name, {})}
+            for name in names
+        ]
+        agents_file.write_text(agents_toml(FLEET_POLICY, entries), encoding="utf-8")
+
+    def held() -> dict[str, dict[str, Any]]:
+        return {name: config_of(admin, agent["scenario_id"]) for name, agent in agents.items()}
+
+    write_agents_file()
+    stack = _fleet_program(
+        admin, start_host, {key: tokens[name] for name, key in token_keys.items()}, agents_file
+    )
+    requests_sent(admin)
+
+    # 1. preview: 50 creates, nothing sent.
+    run = stack.preview()
+    assert run.steps == dict.fromkeys(names, "create")
+    assert requests_sent(admin) == []
+
+    # 2. up: one PATCH per agent; each holds the policy or its override.
+    run = stack.up()
+    assert run.steps == dict.fromkeys(names, "create")
+    assert requests_sent(admin) == ["PATCH 200"] * 50
+    assert held() == wanted
+    assert run.outputs == {"scenario_ids": {n: a["scenario_id"] for n, a in agents.items()}}
+    exported = json.dumps(run.outputs)
+    assert not [name for name, token in tokens.items() if token in exported]
+    assert run.secret_outputs == set()
+
+    # 3. up again, nothing changed: nothing sent.
+    assert stack.up().steps == dict.fromkeys(names, "same")
+    assert requests_sent(admin) == []
+
+    # 4. One agent's override changes in the file: one update, one PATCH.
+    overrides["agent-05"] = {"conv_rating_question_codes": ["HELPFUL_THUMBS"]}
+    wanted["agent-05"] = {**ENABLED, "conv_rating_question_codes": ["HELPFUL_THUMBS"]}
+    write_agents_file()
+    changed = {name: "update" if name == "agent-05" else "same" for name in names}
+    assert stack.preview().steps == changed
+    assert requests_sent(admin) == []
+    assert stack.up().steps == changed
+    assert requests_sent(admin) == ["PATCH 200"]
+    assert held() == wanted
+
+    # 5. refresh: one GET per agent.
+    stack.refresh()
+    assert requests_sent(admin) == ["GET 200"] * 50
+
+    # 6. destroy: one PATCH per agent, each back to disabled defaults.
+    assert sorted(stack.destroy()) == names
+    assert requests_sent(admin) == ["PATCH 200"] * 50
+    assert held() == dict.fromkeys(names, DISABLED)
+    assert stack.state == {}
+
+    # Each resource's token reached the plugin host per resource, never in its provider.
+    for provider in stack.providers:
+        assert_provider_holds_no_secret(provider, *tokens.values())
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,6 @@ that must exist; YAML blocks must parse into what they claim.
 
 from __future__ import annotations
 
-import json
 import re
 import shlex
 from collections.abc import Callable
@@ -54,7 +53,7 @@ def test_each_python_block_runs_against_the_emulator(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # What the blocks take from their stack config and environment.
-    support = admin.create_agent()
+    support, sales = admin.create_agent(), admin.create_agent()
     monkeypatch.setenv("QUICKCHAT_API_TOKEN", token)
     monkeypatch.setenv("QUICKCHAT_API_BASE_URL", admin.url)
     project = tmp_path / "readme"
@@ -67,11 +66,16 @@ def test_each_python_block_runs_against_the_emulator(
         config={
             "quickchat:apiToken": token,
             "quickchat:baseUrl": admin.url,
-            "readme:apiTokens": json.dumps({"support": support["tokens"]["write_all"]}),
-            "readme:agents": json.dumps([{"name": "support"}]),
+            "readme:supportToken": support["tokens"]["write_all"],
+            "readme:salesToken": sales["tokens"]["write_all"],
             "readme:reportingToken": agent["tokens"]["read_all"],
         },
-        secret_keys={"quickchat:apiToken", "readme:apiTokens", "readme:reportingToken"},
+        secret_keys={
+            "quickchat:apiToken",
+            "readme:supportToken",
+            "readme:salesToken",
+            "readme:reportingToken",
+        },
     )
 
     run = stack.up()

@@ -1,60 +1,57 @@
-"""Several AI Agents ask their visitors to rate the conversation, all from one stack.
+"""Many AI Agents ask their visitors to rate the conversation, all from one stack and one file.
 
-Each agent is an entry of the stack config `agents`, named as you like, with
-optional settings; its API token (one token = one agent) is the secret
-`apiTokens.<name>`:
+The agents are listed in a data file, `agents.toml` beside this program unless
+the stack config `agentsFile` names another (so staging and production can
+hold different fleets): for each, the resource's name, the stack config key
+that holds its API token, and whatever differs from the file's `[defaults]`.
+Each token (one token = one agent) is a secret in stack config:
 
-    pulumi config set --path 'agents[0].name' support
-    pulumi config set --secret --path 'apiTokens.support' <token of the support agent>
-    pulumi config set --path 'agents[1].name' sales
-    pulumi config set --path 'agents[1].ratingActive' false
-    pulumi config set --secret --path 'apiTokens.sales' <token of the sales agent>
+    pulumi config set --secret supportToken      # prompts for the token
 
 The names are the resources' names: removing an entry puts that agent back to
-disabled defaults at the next `pulumi up`; renaming one does the same, then
-manages it anew under the new name.
+disabled defaults at the next `pulumi up`. Renaming one in the file alone would
+create the new resource and then reset the agent through the old one, leaving
+rating off: rename it in state first (`pulumi state rename <urn> <new name>`).
 """
 
-from typing import Any
+from pathlib import Path
 
+import agents_file
 import pulumi
 
 import pulumi_quickchat as quickchat
 
 config = pulumi.Config()
-# The names and settings are plain config, so the program knows how many
-# agents there are; the tokens stay secret, apart from them.
-agents: list[dict[str, Any]] = config.require_object("agents")
-tokens = config.require_secret_object("apiTokens")
+# Relative to this program's directory, wherever it is run from; an absolute path
+# is taken as it is.
+fleet = agents_file.load(Path(__file__).resolve().parent / config.get("agentsFile", "agents.toml"))
 
+# Every token is looked up before any resource is declared, so a missing one
+# stops the run before anything is sent, and all the missing ones are named at once.
+tokens: dict[str, pulumi.Output[str]] = {}
+missing: list[str] = []
+for agent in fleet:
+    token = config.get_secret(agent.token_config)
+    if token is None:
+        missing.append(
+            f"agent {agent.name!r} has no API token in stack {pulumi.get_stack()!r}: run "
+            f"`pulumi config set --secret {agent.token_config}` (it prompts for the token)"
+        )
+    else:
+        tokens[agent.name] = token
+if missing:
+    raise pulumi.RunError("\n".join(missing))
 
-def flag(value: Any) -> Any:
-    # `pulumi config set --path` may store true/false as text; the resource wants a bool.
-    return {"true": True, "false": False}.get(value, value) if isinstance(value, str) else value
-
-
-def token_of(name: str) -> pulumi.Output[str]:
-    def pick(all_tokens: dict[str, str]) -> str:
-        if name not in all_tokens:
-            raise ValueError(
-                f"agent {name!r} has no API token: run "
-                f"`pulumi config set --secret --path 'apiTokens.{name}' <token>`"
-            )
-        return all_tokens[name]
-
-    return tokens.apply(pick)
-
-
-scenario_ids = {}
-for agent in agents:
-    name = agent["name"]
+scenario_ids: dict[str, pulumi.Output[str]] = {}
+for agent in fleet:
     ratings = quickchat.ConversationRatingConfig(
-        name,
-        conv_rating_active=flag(agent.get("ratingActive", True)),
-        conv_rating_question_codes=agent.get("questionCodes"),
-        api_token=token_of(name),
+        agent.name,
+        **agent.settings,
+        # Given per resource, the token is kept in this resource's state (encrypted), where
+        # refresh and destroy find it, whatever the stack config holds by then.
+        api_token=tokens[agent.name],
     )
-    scenario_ids[name] = ratings.scenario_id
+    scenario_ids[agent.name] = ratings.scenario_id
 
 # Which AI Agent each entry manages (read from its token), for a quick check.
 pulumi.export("scenario_ids", scenario_ids)

@@ -24,7 +24,7 @@ import contextvars
 import json
 import runpy
 import threading
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -392,7 +392,9 @@ class ExampleStack:
     tokens_in_state: bool = False
 
 
-def basic_stack(project: Project, admin: EmulatorAdmin, agent: AgentJson) -> ExampleStack:
+def basic_stack(
+    project: Project, admin: EmulatorAdmin, agent: AgentJson, workdir: Path
+) -> ExampleStack:
     scenario, token = agent["scenario_id"], agent["tokens"]["write_all"]
     return ExampleStack(
         config={"quickchat:apiToken": token, "quickchat:baseUrl": admin.url},
@@ -406,22 +408,52 @@ def basic_stack(project: Project, admin: EmulatorAdmin, agent: AgentJson) -> Exa
     )
 
 
-def fleet_stack(project: Project, admin: EmulatorAdmin, agent: AgentJson) -> ExampleStack:
+# examples/fleet: the policy its data files set in [defaults].
+FLEET_POLICY: dict[str, Any] = {
+    "conv_rating_active": True,
+    "conv_rating_question_codes": BOTH_CODES,
+}
+
+
+def agents_toml(defaults: Mapping[str, Any], agents: Iterable[Mapping[str, Any]]) -> str:
+    """An examples/fleet data file, laid out as a person would write it.
+
+    Each value is written as JSON, which TOML reads alike for the strings,
+    booleans and lists of strings a fleet file holds.
+    """
+
+    def table(values: Mapping[str, Any]) -> str:
+        return "".join(f"{key} = {json.dumps(value)}\n" for key, value in values.items())
+
+    return "[defaults]\n" + table(defaults) + "".join(f"\n[[agents]]\n{table(a)}" for a in agents)
+
+
+def fleet_stack(
+    project: Project, admin: EmulatorAdmin, agent: AgentJson, workdir: Path
+) -> ExampleStack:
+    """Three agents from a data file of the stack's own, each token a secret config key."""
     agents = {"support": agent, "sales": admin.create_agent(), "archive": admin.create_agent()}
     tokens = {name: a["tokens"]["write_all"] for name, a in agents.items()}
-    entries = [
-        {"name": "support"},
-        {"name": "sales", "questionCodes": ["EXPERIENCE_THUMBS"]},
-        # As `pulumi config set --path 'agents[2].ratingActive' false` may store it.
-        {"name": "archive", "ratingActive": "false"},
+    entries: list[dict[str, Any]] = [
+        {"name": "support", "token_config": "supportToken"},
+        {
+            "name": "sales",
+            "token_config": "salesToken",
+            "conv_rating_question_codes": ["EXPERIENCE_THUMBS"],
+        },
+        {"name": "archive", "token_config": "archiveToken", "conv_rating_active": False},
     ]
+    # Outside the program's directory, by absolute path, as another stack's fleet may be.
+    agents_file = workdir / "agents.toml"
+    agents_file.write_text(agents_toml(FLEET_POLICY, entries), encoding="utf-8")
+    token_keys = {e["name"]: f"{project.name}:{e['token_config']}" for e in entries}
     return ExampleStack(
         config={
-            f"{project.name}:agents": json.dumps(entries),
-            f"{project.name}:apiTokens": json.dumps(tokens),
+            f"{project.name}:agentsFile": str(agents_file),
+            **{token_keys[name]: token for name, token in tokens.items()},
             "quickchat:baseUrl": admin.url,
         },
-        secret_keys={f"{project.name}:apiTokens"},
+        secret_keys=set(token_keys.values()),
         agents={name: a["scenario_id"] for name, a in agents.items()},
         wanted={
             "support": ENABLED,
@@ -435,8 +467,9 @@ def fleet_stack(project: Project, admin: EmulatorAdmin, agent: AgentJson) -> Exa
     )
 
 
-# One stack per example program, by the program's directory name.
-EXAMPLE_STACKS: dict[str, Callable[[Project, EmulatorAdmin, AgentJson], ExampleStack]] = {
+# One stack per example program, by the program's directory name; `workdir` is a
+# temporary directory of the stack's own, for any file its config points at.
+EXAMPLE_STACKS: dict[str, Callable[[Project, EmulatorAdmin, AgentJson, Path], ExampleStack]] = {
     "basic": basic_stack,
     "fleet": fleet_stack,
 }
