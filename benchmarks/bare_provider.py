@@ -1,7 +1,9 @@
 """The least a provider can do on the wire, to measure pulumi_quickchat against.
 
 `BareProvider` makes the one HTTP request each operation needs with plain
-`requests` (a kept-alive session per worker thread of the plugin host), and
+`requests` (a kept-alive session per worker thread of the plugin host, not
+consulting the environment per request) and records the same outputs as
+pulumi_quickchat (a refresh returning inputs too, as DESIGN.md asks), but
 checks, retries and explains nothing: a lifecycle step's floor.
 `benchmarks/run.py` starts the plugin host with this folder on its path; the
 module imports nothing of `pulumi_quickchat`, so dill pickles the provider by
@@ -39,6 +41,8 @@ def _call(method: str, token: str, body: dict[str, Any] | None = None) -> dict[s
     session = getattr(_sessions, "session", None)
     if session is None:
         session = _sessions.session = requests.Session()
+        # Else requests looks for proxies and ~/.netrc on every request.
+        session.trust_env = False
     response = session.request(
         method,
         os.environ["QUICKCHAT_API_BASE_URL"] + CONFIGURATION_PATH,
@@ -51,8 +55,15 @@ def _call(method: str, token: str, body: dict[str, Any] | None = None) -> dict[s
     return result
 
 
-def _patch(props: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
-    return {**_call("PATCH", props["api_token"], body), "api_token": props["api_token"]}
+def _state(props: dict[str, Any], answer: dict[str, Any]) -> dict[str, Any]:
+    # The same outputs as pulumi_quickchat records, so that both hand the
+    # engine state of one size: only the work behind it differs.
+    return {
+        **answer,
+        "scenario_id": "agent",
+        "base_url": os.environ["QUICKCHAT_API_BASE_URL"],
+        "api_token": props["api_token"],
+    }
 
 
 class BareProvider(ResourceProvider):
@@ -65,15 +76,18 @@ class BareProvider(ResourceProvider):
         return DiffResult(changes=any(olds.get(k) != news.get(k) for k in FIELDS))
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        return CreateResult("agent", _patch(props, {k: props[k] for k in FIELDS}))
+        body = {k: props[k] for k in FIELDS}
+        return CreateResult("agent", _state(props, _call("PATCH", props["api_token"], body)))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        return ReadResult(
-            id_, {**_call("GET", props["api_token"]), "api_token": props["api_token"]}
-        )
+        outs = _state(props, _call("GET", props["api_token"]))
+        # As DESIGN.md asks of a refresh: the inputs follow what Quickchat has.
+        inputs = {k: outs[k] for k in (*FIELDS, "api_token")}
+        return ReadResult(id_, outs, inputs)
 
     def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        return UpdateResult(_patch(news, {k: news[k] for k in FIELDS}))
+        body = {k: news[k] for k in FIELDS}
+        return UpdateResult(_state(news, _call("PATCH", news["api_token"], body)))
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         _call("PATCH", props["api_token"], DISABLED)
