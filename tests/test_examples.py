@@ -292,6 +292,23 @@ def test_fleet_agents_without_a_token_fail_at_preview_naming_each_config_key_to_
     assert stack.providers == set()
 
 
+def test_fleet_token_set_without_secret_fails_at_preview_saying_how_to_encrypt_it(
+    admin: EmulatorAdmin, fleet: tuple[ProgramStack, ExampleStack]
+) -> None:
+    stack, setup = fleet
+    key = "quickchat-fleet:salesToken"
+    stack.set_config(key, setup.config[key], is_secret=False)
+    with pytest.raises(pulumi.RunError) as failed:
+        stack.preview()
+    assert str(failed.value).splitlines() == [
+        "agent 'sales': its API token is stored in plain text in Pulumi.dev.yaml: run "
+        "`pulumi config set --secret salesToken` (it prompts for the token) to encrypt it"
+    ]
+    assert setup.config[key] not in str(failed.value)
+    assert requests_sent(admin) == []
+    assert stack.providers == set()
+
+
 def test_fleet_shipped_agents_file_previews_one_create_per_entry(
     admin: EmulatorAdmin, start_host: Callable[[], PluginHost]
 ) -> None:

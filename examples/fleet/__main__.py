@@ -27,20 +27,28 @@ config = pulumi.Config()
 fleet = agents_file.load(Path(__file__).resolve().parent / config.get("agentsFile", "agents.toml"))
 
 # Every token is looked up before any resource is declared, so a missing one
-# stops the run before anything is sent, and all the missing ones are named at once.
+# stops the run before anything is sent, and all the problems are named at once.
 tokens: dict[str, pulumi.Output[str]] = {}
-missing: list[str] = []
+problems: list[str] = []
 for agent in fleet:
     token = config.get_secret(agent.token_config)
+    set_secret = f"`pulumi config set --secret {agent.token_config}` (it prompts for the token)"
     if token is None:
-        missing.append(
-            f"agent {agent.name!r} has no API token in stack {pulumi.get_stack()!r}: run "
-            f"`pulumi config set --secret {agent.token_config}` (it prompts for the token)"
+        problems.append(
+            f"agent {agent.name!r} has no API token in stack {pulumi.get_stack()!r}: "
+            f"run {set_secret}"
+        )
+    elif not pulumi.runtime.is_config_secret(f"{pulumi.get_project()}:{agent.token_config}"):
+        # Set without --secret, the token sits in plain text in Pulumi.<stack>.yaml,
+        # a file that is usually committed.
+        problems.append(
+            f"agent {agent.name!r}: its API token is stored in plain text in "
+            f"Pulumi.{pulumi.get_stack()}.yaml: run {set_secret} to encrypt it"
         )
     else:
         tokens[agent.name] = token
-if missing:
-    raise pulumi.RunError("\n".join(missing))
+if problems:
+    raise pulumi.RunError("\n".join(problems))
 
 scenario_ids: dict[str, pulumi.Output[str]] = {}
 for agent in fleet:

@@ -45,6 +45,10 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+def __dir__() -> list[str]:
+    return sorted({*globals(), "QuickchatClient"})
+
+
 __all__ = [
     "DEFAULT_BASE_URL",
     "DEFAULT_QUESTION_CODES",
