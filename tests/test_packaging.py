@@ -74,3 +74,26 @@ print(pulumi_quickchat.QuickchatClient.__name__, "requests" in sys.modules)
         [sys.executable, "-c", preview], capture_output=True, text=True, check=True
     ).stdout
     assert out.splitlines() == ["[]", "QuickchatClient True"]
+
+
+def test_a_type_checker_catches_a_misspelt_name_and_still_knows_the_client(
+    tmp_path: Path,
+) -> None:
+    # The package ships py.typed; the lazy import of the client must not make
+    # every attribute of the package look valid to users' type checkers.
+    program = tmp_path / "program.py"
+    program.write_text(
+        "import pulumi_quickchat as quickchat\n"
+        "from pulumi_quickchat import QuickchatClient\n"
+        'quickchat.ConversationRatingConfg("ratings", conv_rating_active=True)\n'
+        'QuickchatClient("token").get_configuration().conv_rating_activ\n'
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", str(program)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 1, result.stdout
+    assert 'has no attribute "ConversationRatingConfg"' in result.stdout
+    assert '"RatingConfiguration" has no attribute "conv_rating_activ"' in result.stdout

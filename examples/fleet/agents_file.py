@@ -89,7 +89,13 @@ def _check_entries(
         entry_problems = _unknown_keys(where, entry, ENTRY_KEYS) + _wrong_types(where, entry)
         entry_problems += _required_keys(where, entry)
         # An override replaces the default of that key (a list replaces the list).
-        settings = {**defaults, **{k: v for k, v in entry.items() if k in SETTINGS}}
+        overrides = {k: v for k, v in entry.items() if k in SETTINGS}
+        inherited = dict(defaults)
+        if "conv_rating_active" in overrides and "conv_rating_popup_active" not in overrides:
+            # Quickchat requires the popup to equal the rating switch: an entry that
+            # turns rating off (or on) takes the popup with it, not the policy's.
+            inherited.pop("conv_rating_popup_active", None)
+        settings = {**inherited, **overrides}
         if "conv_rating_active" not in settings:
             unset.append(label)
         elif not entry_problems:

@@ -32,21 +32,21 @@ from .lookup import (
 
 if TYPE_CHECKING:
     from .client import QuickchatClient
+else:
+    # Defined for the interpreter alone: a module-level __getattr__ seen by a type
+    # checker would make every misspelt name of this package look valid.
 
+    def __getattr__(name: str) -> Any:
+        # The HTTP client brings in requests (some 35 ms of start-up), which check
+        # and diff, all a preview runs, never need; it is imported on first use.
+        if name == "QuickchatClient":
+            from .client import QuickchatClient
 
-def __getattr__(name: str) -> Any:
-    # The HTTP client brings in requests (some 35 ms of start-up); a Pulumi
-    # program, and the plugin host during a preview, never call it, so it is
-    # imported on first use.
-    if name == "QuickchatClient":
-        from .client import QuickchatClient
+            return QuickchatClient
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
-        return QuickchatClient
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), "QuickchatClient"})
+    def __dir__() -> list[str]:
+        return sorted({*globals(), "QuickchatClient"})
 
 
 __all__ = [

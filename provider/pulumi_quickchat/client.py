@@ -31,13 +31,22 @@ from urllib3.exceptions import InvalidHeader, MaxRetryError, ReadTimeoutError
 from urllib3.util.retry import Retry
 
 from ._version import __version__
+
+# Quickchat's API facts lived here until 0.1.0; they stay importable from here.
 from .api import (
     CONFIGURATION_PATH,
     DEFAULT_BASE_URL,
+    DEFAULT_QUESTION_CODES,
+    DISABLED_DEFAULTS,
+    FINGERPRINT_PREFIX,
+    QUESTION_CODES,
     RatingConfiguration,
+    agent_key,
     base_url_problem,
     display_url,
+    is_fingerprint,
     normalize_base_url,
+    scenario_id_from_token,
     token_problem,
 )
 from .errors import (
@@ -48,6 +57,32 @@ from .errors import (
     QuickchatTransportError,
     parse_error_body,
 )
+
+__all__ = [
+    "BACKOFF_MAX_SECONDS",
+    "CONFIGURATION_PATH",
+    "DEFAULT_BACKOFF_FACTOR",
+    "DEFAULT_BASE_URL",
+    "DEFAULT_CONNECT_TIMEOUT",
+    "DEFAULT_MAX_RETRIES",
+    "DEFAULT_QUESTION_CODES",
+    "DEFAULT_READ_TIMEOUT",
+    "DISABLED_DEFAULTS",
+    "FINGERPRINT_PREFIX",
+    "QUESTION_CODES",
+    "RETRY_AFTER_MAX_SECONDS",
+    "RETRY_STATUSES",
+    "QuickchatClient",
+    "RatingConfiguration",
+    "agent_key",
+    "base_url_problem",
+    "display_url",
+    "is_fingerprint",
+    "normalize_base_url",
+    "scenario_id_from_token",
+    "token_problem",
+    "worst_case_seconds",
+]
 
 # Statuses worth another try: rate limiting and the server-side failures that
 # are usually transient. Every other 4xx is a verdict and is never retried.
@@ -195,7 +230,8 @@ class QuickchatClient:
         For many agents at one address: each new connection to Quickchat
         costs a TCP and a TLS handshake, and a shared pool is safe, since every
         request carries its own client's token and cookies are refused.
-        Closing either client closes the connections both use.
+        Closing any of them closes the pooled connections; the others open new
+        ones when next called.
         """
         sibling = copy.copy(self)
         sibling._auth = _bearer(api_token)
