@@ -271,6 +271,58 @@ def test_fleet_agent_dropped_from_the_data_file_is_reset_by_the_next_up(
     assert run.outputs == {"scenario_ids": {n: setup.agents[n] for n in ("support", "archive")}}
 
 
+def _rename_sales(previous_names: list[str] | None) -> Callable[[list[dict[str, Any]]], Any]:
+    def rename(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        for entry in entries:
+            if entry["name"] == "sales":
+                entry["name"] = "sales-eu"
+                if previous_names is not None:
+                    entry["previous_names"] = previous_names
+        return entries
+
+    return rename
+
+
+def test_fleet_entry_renamed_with_its_previous_name_moves_in_state_sending_nothing(
+    admin: EmulatorAdmin, fleet: tuple[ProgramStack, ExampleStack]
+) -> None:
+    stack, setup = fleet
+    stack.up()
+    held = config_of(admin, setup.agents["sales"])
+    requests_sent(admin)
+
+    _edit_agents_file(setup, _rename_sales(["sales"]))
+    assert stack.preview().steps == {"support": "same", "sales-eu": "same", "archive": "same"}
+    run = stack.up()
+    assert run.steps == {"support": "same", "sales-eu": "same", "archive": "same"}
+    assert requests_sent(admin) == []
+    assert set(stack.state) == {"support", "sales-eu", "archive"}
+    assert stack.state["sales-eu"].id == setup.agents["sales"]
+    assert config_of(admin, setup.agents["sales"]) == held
+
+
+def test_fleet_entry_renamed_without_its_previous_name_ends_with_rating_off(
+    admin: EmulatorAdmin, fleet: tuple[ProgramStack, ExampleStack]
+) -> None:
+    # What the README warns of, and previous_names prevents: the new name is
+    # created (a PATCH), then the old one deleted, which resets the same agent.
+    stack, setup = fleet
+    stack.up()
+    requests_sent(admin)
+
+    _edit_agents_file(setup, _rename_sales(None))
+    assert stack.preview().steps == {
+        "support": "same",
+        "sales-eu": "create",
+        "archive": "same",
+        "sales": "delete",
+    }
+    stack.up()
+    assert requests_sent(admin) == ["PATCH 200", "PATCH 200"]
+    assert config_of(admin, setup.agents["sales"]) == DISABLED
+    assert stack.state["sales-eu"].outputs["conv_rating_active"] is True  # until a refresh
+
+
 def test_fleet_keeps_each_token_in_its_resource_state_and_out_of_the_exports(
     fleet: tuple[ProgramStack, ExampleStack],
 ) -> None:
@@ -382,8 +434,8 @@ BAD_AGENTS_FILES = [
         POLICY + SUPPORT + "conv_rating_activ = false\n",
         [
             "[[agents]] entry 1 ('support'): unknown key 'conv_rating_activ': did you mean "
-            "'conv_rating_active'? allowed here: name, token_config, conv_rating_active, "
-            "conv_rating_popup_active, conv_rating_question_codes"
+            "'conv_rating_active'? allowed here: name, token_config, previous_names, "
+            "conv_rating_active, conv_rating_popup_active, conv_rating_question_codes"
         ],
         id="unknown key in an entry",
     ),
@@ -444,6 +496,41 @@ BAD_AGENTS_FILES = [
             'namespace: give a key of this project without one, e.g. token_config = "supportToken"'
         ],
         id="namespaced token_config",
+    ),
+    pytest.param(
+        POLICY + SUPPORT + 'previous_names = "sales"\n',
+        [
+            "[[agents]] entry 1 ('support'): previous_names must be a list of the names it "
+            'had, e.g. previous_names = ["sales"], not "sales"'
+        ],
+        id="previous_names not a list",
+    ),
+    pytest.param(
+        POLICY + SUPPORT + 'previous_names = ["support"]\n',
+        ["[[agents]] entry 1 ('support'): previous_names lists its own name: leave it out"],
+        id="previous_names with its own name",
+    ),
+    pytest.param(
+        POLICY
+        + SUPPORT
+        + 'previous_names = ["help"]\n'
+        + SUPPORT.replace("support", "sales")
+        + 'previous_names = ["help"]\n',
+        [
+            "'help' is claimed by [[agents]] entries 1 ('support') (previous_names), "
+            "2 ('sales') (previous_names): a name in previous_names must be no other entry's "
+            "name or previous name"
+        ],
+        id="previous name claimed twice",
+    ),
+    pytest.param(
+        POLICY + SUPPORT + SUPPORT.replace("support", "sales") + 'previous_names = ["support"]\n',
+        [
+            "'support' is claimed by [[agents]] entries 1 ('support') (its name), "
+            "2 ('sales') (previous_names): a name in previous_names must be no other entry's "
+            "name or previous name"
+        ],
+        id="previous name is another entry's name",
     ),
     pytest.param(
         None,

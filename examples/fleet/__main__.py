@@ -9,9 +9,10 @@ Each token (one token = one agent) is a secret in stack config:
     pulumi config set --secret supportToken      # prompts for the token
 
 The names are the resources' names: removing an entry puts that agent back to
-disabled defaults at the next `pulumi up`. Renaming one in the file alone would
-create the new resource and then reset the agent through the old one, leaving
-rating off: rename it in state first (`pulumi state rename <urn> <new name>`).
+disabled defaults at the next `pulumi up`. To rename one, list its old name in
+the entry's `previous_names`: the resource moves to the new name. A new name
+alone would create a resource anew and then reset the agent through the old
+one, leaving rating off.
 """
 
 from pathlib import Path
@@ -58,6 +59,7 @@ for agent in fleet:
         # Given per resource, the token is kept in this resource's state (encrypted), where
         # refresh and destroy find it, whatever the stack config holds by then.
         api_token=tokens[agent.name],
+        opts=pulumi.ResourceOptions(aliases=[pulumi.Alias(name=n) for n in agent.previous_names]),
     )
     scenario_ids[agent.name] = ratings.scenario_id
 

@@ -21,7 +21,7 @@ import pulumi
 
 # The resource's own input names, so an entry reads like the call it becomes.
 SETTINGS = ("conv_rating_active", "conv_rating_popup_active", "conv_rating_question_codes")
-ENTRY_KEYS = ("name", "token_config", *SETTINGS)
+ENTRY_KEYS = ("name", "token_config", "previous_names", *SETTINGS)
 FILE_KEYS = ("defaults", "agents")
 
 
@@ -34,6 +34,9 @@ class Agent:
     name: str  # the resource's name in the stack
     token_config: str  # the stack config key that holds its API token
     settings: dict[str, Any]  # [defaults], each key the entry sets replaced by its own
+    # Names the resource had before, so a rename moves it in state (Pulumi aliases)
+    # instead of creating it anew and then resetting the agent through the old name.
+    previous_names: tuple[str, ...] = ()
 
 
 def load(path: Path) -> list[Agent]:
@@ -87,7 +90,7 @@ def _check_entries(
     for label, entry in zip(labels, entries, strict=True):
         where = f"[[agents]] entry {label}"
         entry_problems = _unknown_keys(where, entry, ENTRY_KEYS) + _wrong_types(where, entry)
-        entry_problems += _required_keys(where, entry)
+        entry_problems += _required_keys(where, entry) + _previous_names(where, entry)
         # An override replaces the default of that key (a list replaces the list).
         overrides = {k: v for k, v in entry.items() if k in SETTINGS}
         inherited = dict(defaults)
@@ -99,7 +102,8 @@ def _check_entries(
         if "conv_rating_active" not in settings:
             unset.append(label)
         elif not entry_problems:
-            agents.append(Agent(entry["name"], entry["token_config"], settings))
+            previous = tuple(entry.get("previous_names", ()))
+            agents.append(Agent(entry["name"], entry["token_config"], settings, previous))
         problems += entry_problems
     if unset:
         # One line, not one per entry: it is most often [defaults] that lacks it.
@@ -125,7 +129,42 @@ def _check_entries(
             for value, shared in holders.items()
             if len(shared) > 1
         ]
+    problems += _previous_names_claimed_twice(labels, entries)
     return agents, problems
+
+
+def _previous_names(where: str, entry: dict[str, Any]) -> list[str]:
+    if "previous_names" not in entry:
+        return []
+    previous = entry["previous_names"]
+    if not isinstance(previous, list) or not all(isinstance(n, str) and n for n in previous):
+        return [
+            f"{where}: previous_names must be a list of the names it had, e.g. "
+            f'previous_names = ["sales"], not {_toml(previous)}'
+        ]
+    if entry.get("name") in previous:
+        return [f"{where}: previous_names lists its own name: leave it out"]
+    return []
+
+
+def _previous_names_claimed_twice(labels: list[str], entries: list[dict[str, Any]]) -> list[str]:
+    """A previous name is one resource in state: only one entry can take it over."""
+    claims: dict[str, list[str]] = defaultdict(list)
+    for label, entry in zip(labels, entries, strict=True):
+        if isinstance(entry.get("name"), str):
+            claims[entry["name"]].append(f"{label} (its name)")
+        previous = entry.get("previous_names")
+        if isinstance(previous, list):
+            # Its own name there is reported on its own (_previous_names).
+            for old in previous:
+                if isinstance(old, str) and old != entry.get("name"):
+                    claims[old].append(f"{label} (previous_names)")
+    return [
+        f"{old!r} is claimed by [[agents]] {_entries(holders)}: a name in previous_names "
+        "must be no other entry's name or previous name"
+        for old, holders in claims.items()
+        if len(holders) > 1 and any(h.endswith("(previous_names)") for h in holders)
+    ]
 
 
 def _label(position: int, entry: dict[str, Any]) -> str:

@@ -138,6 +138,11 @@ class EngineMocks(pulumi.runtime.Mocks):
         # Registrations arrive on the SDK's executor threads, each of which
         # the SDK gives an event loop of its own; they are closed after the run.
         self.thread_loops: set[asyncio.AbstractEventLoop] = set()
+        # Each resource's aliases (the names it had before), which the SDK's
+        # MockResourceArgs leaves out; AliasMonitor fills this in.
+        self.aliases: dict[str, list[str]] = {}
+        # Names in state that a resource of this run claims as an alias.
+        self.aliased: set[str] = set()
         self._lock = threading.Lock()
 
     def call(self, args: mocks.MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
@@ -172,9 +177,12 @@ class EngineMocks(pulumi.runtime.Mocks):
             # The plugin host gets the provider exactly as this program serialized it.
             self.engine.host.provider = provider
 
+        aliases = self.aliases.get(args.name, [])
+        with self._lock:
+            self.aliased |= {alias for alias in aliases if alias in self.engine.state}
         if self.preview:
-            plan = self.engine.plan(args.name, program)
-            old = self.engine.state.get(args.name)
+            plan = self.engine.plan(args.name, program, aliases)
+            old = self.engine._recorded(args.name, aliases)
             if plan.action == "same":
                 assert old is not None
                 id_: str | None = old.id
@@ -186,7 +194,7 @@ class EngineMocks(pulumi.runtime.Mocks):
                 id_ = old.id if old is not None and plan.action == "update" else ""
                 outputs = plan.inputs
         else:
-            plan = self.engine.up(args.name, program)
+            plan = self.engine.up(args.name, program, aliases)
             state = self.engine.state[args.name]
             id_, outputs = state.id, state.outputs
 
@@ -196,6 +204,23 @@ class EngineMocks(pulumi.runtime.Mocks):
             k: rpc.wrap_rpc_secret(_to_program(v)) if k in secret_keys else _to_program(v)
             for k, v in outputs.items()
         }
+
+
+class AliasMonitor(mocks.MockMonitor):
+    """The SDK's mock monitor, also handing EngineMocks each resource's aliases.
+
+    Only aliases by name are understood: a resource renamed within the same
+    project, stack and parent, which is all the examples do.
+    """
+
+    def __init__(self, engine_mocks: EngineMocks) -> None:
+        super().__init__(engine_mocks)
+        self.engine_mocks = engine_mocks
+
+    def RegisterResource(self, request: Any) -> Any:
+        names = [alias.spec.name for alias in request.aliases if alias.spec.name]
+        self.engine_mocks.aliases[request.name] = names
+        return super().RegisterResource(request)
 
 
 class ProgramStack:
@@ -251,9 +276,13 @@ class ProgramStack:
 
     def preview(self) -> ProgramRun:
         engine = self._begin_step()
-        run = self._run_program(EngineMocks(engine, preview=True))
+        engine_mocks = EngineMocks(engine, preview=True)
+        run = self._run_program(engine_mocks)
+        # A resource the program no longer declares is to be deleted, unless a
+        # declared one claims it as an alias (a rename).
         for name in engine.state:
-            run.steps.setdefault(name, "delete")
+            if name not in engine_mocks.aliased:
+                run.steps.setdefault(name, "delete")
         return run
 
     def up(self) -> ProgramRun:
@@ -328,6 +357,7 @@ class ProgramStack:
         pulumi.runtime.set_all_config(self.config, sorted(self.secret_keys))
         pulumi.runtime.set_mocks(
             engine_mocks,
+            monitor=AliasMonitor(engine_mocks),
             project=self.project.name,
             stack=self.stack_name,
             preview=engine_mocks.preview,

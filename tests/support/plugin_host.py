@@ -17,6 +17,7 @@ import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -227,9 +228,15 @@ class Engine:
         # Replaced resources whose delete has not succeeded yet.
         self.pending_delete: list[ResourceState] = []
 
-    def plan(self, name: str, program: dict[str, Any]) -> Plan:
+    def _recorded(self, name: str, aliases: Collection[str]) -> ResourceState | None:
+        """The resource in state under its name, or else under one of its aliases."""
+        if name in self.state:
+            return self.state[name]
+        return next((self.state[alias] for alias in aliases if alias in self.state), None)
+
+    def plan(self, name: str, program: dict[str, Any], aliases: Collection[str] = ()) -> Plan:
         """preview: Check, then Diff against the recorded outputs; nothing else."""
-        old = self.state.get(name)
+        old = self._recorded(name, aliases)
         inputs, failures = self.host.check(old.inputs if old else {}, program)
         if failures:
             raise CheckFailed(failures)
@@ -243,7 +250,14 @@ class Engine:
             return Plan("replace", inputs, list(diff.replaces), diff.deleteBeforeReplace)
         return Plan("update", inputs)
 
-    def up(self, name: str, program: dict[str, Any]) -> Plan:
+    def up(self, name: str, program: dict[str, Any], aliases: Collection[str] = ()) -> Plan:
+        # A resource found under an alias is the same resource, renamed: the
+        # engine moves it to its new name, then steps it as usual.
+        if name not in self.state:
+            for alias in aliases:
+                if alias in self.state:
+                    self.state[name] = self.state.pop(alias)
+                    break
         plan = self.plan(name, program)
         old = self.state.get(name)
         if plan.action == "create":
