@@ -375,6 +375,25 @@ def test_fleet_token_set_without_secret_fails_at_preview_saying_how_to_encrypt_i
     assert stack.providers == set()
 
 
+def test_fleet_two_entries_with_tokens_of_one_agent_fail_at_preview_naming_both(
+    admin: EmulatorAdmin, fleet: tuple[ProgramStack, ExampleStack]
+) -> None:
+    stack, setup = fleet
+    # The sales agent's token, pasted under archive's key too (a second token of it).
+    second = admin.issue_token(setup.agents["sales"])
+    stack.set_config("quickchat-fleet:archiveToken", second, is_secret=True)
+    with pytest.raises(pulumi.RunError) as failed:
+        stack.preview()
+    assert str(failed.value) == (
+        "agents 'sales' and 'archive' have API tokens of one AI Agent: each entry needs the "
+        "token of its own agent (set it again with `pulumi config set --secret <its "
+        "token_config>`)"
+    )
+    assert second not in str(failed.value)
+    assert requests_sent(admin) == []
+    assert stack.providers == set()
+
+
 def test_fleet_shipped_agents_file_previews_one_create_per_entry(
     admin: EmulatorAdmin, start_host: Callable[[], PluginHost]
 ) -> None:

@@ -21,6 +21,7 @@ import agents_file
 import pulumi
 
 import pulumi_quickchat as quickchat
+from pulumi_quickchat.api import agent_key
 
 config = pulumi.Config()
 # Relative to this program's directory, wherever it is run from; an absolute path
@@ -51,6 +52,33 @@ for agent in fleet:
 if problems:
     raise pulumi.RunError("\n".join(problems))
 
+
+def one_agent_per_token(by_entry: dict[str, str]) -> dict[str, str]:
+    """The tokens, once no two of them are of the same agent.
+
+    Two entries whose tokens name one agent would overwrite each other's
+    setting, and removing either would reset the other's: a token pasted under
+    two keys is an easy slip with many agents. Every resource waits for this
+    check, so a failure stops the run before anything is sent.
+    """
+    entries_of: dict[str, list[str]] = {}
+    for name, token in by_entry.items():
+        entries_of.setdefault(agent_key(token), []).append(name)
+    shared = [names for names in entries_of.values() if len(names) > 1]
+    if shared:
+        raise pulumi.RunError(
+            "\n".join(
+                f"agents {' and '.join(map(repr, names))} have API tokens of one AI Agent: "
+                "each entry needs the token of its own agent (set it again with "
+                "`pulumi config set --secret <its token_config>`)"
+                for names in shared
+            )
+        )
+    return by_entry
+
+
+checked_tokens = pulumi.Output.all(**tokens).apply(one_agent_per_token)
+
 scenario_ids: dict[str, pulumi.Output[str]] = {}
 for agent in fleet:
     ratings = quickchat.ConversationRatingConfig(
@@ -58,7 +86,7 @@ for agent in fleet:
         **agent.settings,
         # Given per resource, the token is kept in this resource's state (encrypted), where
         # refresh and destroy find it, whatever the stack config holds by then.
-        api_token=tokens[agent.name],
+        api_token=checked_tokens[agent.name],
         opts=pulumi.ResourceOptions(aliases=[pulumi.Alias(name=n) for n in agent.previous_names]),
     )
     scenario_ids[agent.name] = ratings.scenario_id
