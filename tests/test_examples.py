@@ -301,6 +301,60 @@ def test_fleet_entry_renamed_with_its_previous_name_moves_in_state_sending_nothi
     assert config_of(admin, setup.agents["sales"]) == held
 
 
+def test_fleet_renamed_entry_keeps_its_agent_through_a_change_and_destroy(
+    admin: EmulatorAdmin, fleet: tuple[ProgramStack, ExampleStack]
+) -> None:
+    stack, setup = fleet
+    stack.up()
+    requests_sent(admin)
+
+    # Renamed and changed in one edit: one update under the new name.
+    def rename_and_change(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        entries = _rename_sales(["sales"])(entries)
+        entries[1]["conv_rating_question_codes"] = ["HELPFUL_THUMBS"]
+        return entries
+
+    _edit_agents_file(setup, rename_and_change)
+    assert stack.preview().steps == {"support": "same", "sales-eu": "update", "archive": "same"}
+    assert stack.up().steps == {"support": "same", "sales-eu": "update", "archive": "same"}
+    assert requests_sent(admin) == ["PATCH 200"]
+    sales = config_of(admin, setup.agents["sales"])
+    assert sales["conv_rating_question_codes"] == ["HELPFUL_THUMBS"]
+
+    # previous_names left in place: the next up is a no-op.
+    assert set(stack.up().steps.values()) == {"same"}
+    assert requests_sent(admin) == []
+
+    # destroy resets the agent through the moved state.
+    assert sorted(stack.destroy()) == ["archive", "sales-eu", "support"]
+    assert requests_sent(admin) == ["PATCH 200"] * 3
+    assert config_of(admin, setup.agents["sales"]) == DISABLED
+
+
+def test_fleet_rename_with_both_names_still_in_state_previews_the_old_ones_delete(
+    admin: EmulatorAdmin, fleet: tuple[ProgramStack, ExampleStack]
+) -> None:
+    # After a bare rename, both names are in state; listing the old one in
+    # previous_names then does not hide that the old resource is deleted.
+    stack, setup = fleet
+    stack.up()
+    _edit_agents_file(setup, _rename_sales(None))
+    stack.preview()  # the stand-in records nothing at preview; up below does
+    assert stack.up().steps["sales"] == "delete"
+    stack.state["sales"] = stack.state["sales-eu"]  # as if that delete had failed
+    _edit_agents_file(setup, lambda entries: _with_previous(entries, "sales-eu", ["sales"]))
+    assert stack.preview().steps["sales"] == "delete"
+
+
+def _with_previous(
+    entries: list[dict[str, Any]], name: str, previous: list[str]
+) -> list[dict[str, Any]]:
+    for entry in entries:
+        if entry["name"] == name:
+            entry["previous_names"] = previous
+    return entries
+
+
 def test_fleet_entry_renamed_without_its_previous_name_ends_with_rating_off(
     admin: EmulatorAdmin, fleet: tuple[ProgramStack, ExampleStack]
 ) -> None:
@@ -385,13 +439,33 @@ def test_fleet_two_entries_with_tokens_of_one_agent_fail_at_preview_naming_both(
     with pytest.raises(pulumi.RunError) as failed:
         stack.preview()
     assert str(failed.value) == (
-        "agents 'sales' and 'archive' have API tokens of one AI Agent: each entry needs the "
-        "token of its own agent (set it again with `pulumi config set --secret <its "
-        "token_config>`)"
+        f"agents 'sales' and 'archive' have API tokens of one AI Agent ({setup.agents['sales']}): "
+        "give each its own agent's token with `pulumi config set --secret salesToken` or "
+        "`pulumi config set --secret archiveToken`"
     )
     assert second not in str(failed.value)
     assert requests_sent(admin) == []
     assert stack.providers == set()
+
+
+def test_fleet_tokens_of_one_agent_on_an_applied_stack_stop_up_with_state_untouched(
+    admin: EmulatorAdmin, fleet: tuple[ProgramStack, ExampleStack]
+) -> None:
+    # The dangerous case: a failed program registers nothing, and the engine
+    # must not read that as "every resource removed".
+    stack, setup = fleet
+    stack.up()
+    recorded = {name: state.outputs for name, state in stack.state.items()}
+    requests_sent(admin)
+    stack.set_config(
+        "quickchat-fleet:archiveToken", admin.issue_token(setup.agents["sales"]), is_secret=True
+    )
+    with pytest.raises(pulumi.RunError, match="have API tokens of one AI Agent"):
+        stack.up()
+    assert requests_sent(admin) == []
+    assert {name: state.outputs for name, state in stack.state.items()} == recorded
+    assert config_of(admin, setup.agents["archive"]) == DISABLED
+    assert config_of(admin, setup.agents["sales"])["conv_rating_active"] is True
 
 
 def test_fleet_shipped_agents_file_previews_one_create_per_entry(
@@ -519,8 +593,8 @@ BAD_AGENTS_FILES = [
     pytest.param(
         POLICY + SUPPORT + 'previous_names = "sales"\n',
         [
-            "[[agents]] entry 1 ('support'): previous_names must be a list of the names it "
-            'had, e.g. previous_names = ["sales"], not "sales"'
+            "[[agents]] entry 1 ('support'): previous_names must be a list of the (non-empty) "
+            'names it had, e.g. previous_names = ["sales"], not "sales"'
         ],
         id="previous_names not a list",
     ),
@@ -537,8 +611,7 @@ BAD_AGENTS_FILES = [
         + 'previous_names = ["help"]\n',
         [
             "'help' is claimed by [[agents]] entries 1 ('support') (previous_names), "
-            "2 ('sales') (previous_names): a name in previous_names must be no other entry's "
-            "name or previous name"
+            "2 ('sales') (previous_names): one resource can move to one entry only"
         ],
         id="previous name claimed twice",
     ),
@@ -546,8 +619,9 @@ BAD_AGENTS_FILES = [
         POLICY + SUPPORT + SUPPORT.replace("support", "sales") + 'previous_names = ["support"]\n',
         [
             "'support' is claimed by [[agents]] entries 1 ('support') (its name), "
-            "2 ('sales') (previous_names): a name in previous_names must be no other entry's "
-            "name or previous name"
+            "2 ('sales') (previous_names): one resource can move to one entry only, and not "
+            "while another entry still has its name; rename it first (pulumi up), then give "
+            "the name to a new entry in a later change"
         ],
         id="previous name is another entry's name",
     ),

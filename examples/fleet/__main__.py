@@ -52,28 +52,29 @@ for agent in fleet:
 if problems:
     raise pulumi.RunError("\n".join(problems))
 
+token_config_of = {agent.name: agent.token_config for agent in fleet}
+
 
 def one_agent_per_token(by_entry: dict[str, str]) -> dict[str, str]:
     """The tokens, once no two of them are of the same agent.
 
     Two entries whose tokens name one agent would overwrite each other's
     setting, and removing either would reset the other's: a token pasted under
-    two keys is an easy slip with many agents. Every resource waits for this
-    check, so a failure stops the run before anything is sent.
+    two keys is an easy slip with many agents. Every resource's registration
+    waits for this check, so a failure stops the run before anything is sent.
     """
     entries_of: dict[str, list[str]] = {}
     for name, token in by_entry.items():
         entries_of.setdefault(agent_key(token), []).append(name)
-    shared = [names for names in entries_of.values() if len(names) > 1]
+    shared = [
+        f"agents {' and '.join(map(repr, names))} have API tokens of one AI Agent ({agent}): "
+        "give each its own agent's token with "
+        + " or ".join(f"`pulumi config set --secret {token_config_of[n]}`" for n in names)
+        for agent, names in entries_of.items()
+        if len(names) > 1
+    ]
     if shared:
-        raise pulumi.RunError(
-            "\n".join(
-                f"agents {' and '.join(map(repr, names))} have API tokens of one AI Agent: "
-                "each entry needs the token of its own agent (set it again with "
-                "`pulumi config set --secret <its token_config>`)"
-                for names in shared
-            )
-        )
+        raise pulumi.RunError("\n".join(shared))
     return by_entry
 
 

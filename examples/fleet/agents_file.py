@@ -139,7 +139,7 @@ def _previous_names(where: str, entry: dict[str, Any]) -> list[str]:
     previous = entry["previous_names"]
     if not isinstance(previous, list) or not all(isinstance(n, str) and n for n in previous):
         return [
-            f"{where}: previous_names must be a list of the names it had, e.g. "
+            f"{where}: previous_names must be a list of the (non-empty) names it had, e.g. "
             f'previous_names = ["sales"], not {_toml(previous)}'
         ]
     if entry.get("name") in previous:
@@ -155,13 +155,15 @@ def _previous_names_claimed_twice(labels: list[str], entries: list[dict[str, Any
             claims[entry["name"]].append(f"{label} (its name)")
         previous = entry.get("previous_names")
         if isinstance(previous, list):
-            # Its own name there is reported on its own (_previous_names).
-            for old in previous:
+            # Its own name there is reported on its own (_previous_names); a name
+            # listed twice is claimed once.
+            for old in dict.fromkeys(previous):
                 if isinstance(old, str) and old != entry.get("name"):
                     claims[old].append(f"{label} (previous_names)")
     return [
-        f"{old!r} is claimed by [[agents]] {_entries(holders)}: a name in previous_names "
-        "must be no other entry's name or previous name"
+        f"{old!r} is claimed by [[agents]] {_entries(holders)}: one resource can move to "
+        "one entry only, and not while another entry still has its name; rename it first "
+        "(pulumi up), then give the name to a new entry in a later change"
         for old, holders in claims.items()
         if len(holders) > 1 and any(h.endswith("(previous_names)") for h in holders)
     ]

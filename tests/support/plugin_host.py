@@ -252,7 +252,8 @@ class Engine:
 
     def up(self, name: str, program: dict[str, Any], aliases: Collection[str] = ()) -> Plan:
         # A resource found under an alias is the same resource, renamed: the
-        # engine moves it to its new name, then steps it as usual.
+        # engine moves it to its new name, then steps it as usual. (This moves it
+        # before Check; the engine would keep the old name if Check failed.)
         if name not in self.state:
             for alias in aliases:
                 if alias in self.state:
