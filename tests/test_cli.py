@@ -33,7 +33,14 @@ from pulumi_quickchat.emulator import EmulatorAdmin
 from pulumi_quickchat.emulator.models import AgentJson
 
 from support.checks import config_of, requests_sent
-from support.mock_engine import DISABLED, EXAMPLE_STACKS, Project
+from support.mock_engine import (
+    DISABLED,
+    EXAMPLE_STACKS,
+    Project,
+    edit_agents_file,
+    fleet_stack,
+    rename_sales,
+)
 from support.plugin_host import TYPE_TOKEN
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -196,3 +203,33 @@ def test_cli_walks_preview_up_noop_drift_refresh_up_destroy(
     transcript = "\n".join(cli.transcript)
     for token in setup.tokens:
         assert token not in transcript, "a token appeared in the CLI's output"
+
+
+def test_cli_fleet_entry_renamed_with_its_previous_name_moves_sending_nothing(
+    tmp_path: Path, admin: EmulatorAdmin, agent: AgentJson
+) -> None:
+    # What tests/test_examples.py models in its stand-in engine, through the real
+    # engine's aliases.
+    project = Project.load(ROOT / "examples" / "fleet" / "Pulumi.yaml")
+    setup = fleet_stack(project, admin, agent, tmp_path)
+    cli = make_cli(tmp_path, project.program_dir)
+    cli("login", cli.env["PULUMI_BACKEND_URL"])
+    cli("stack", "init", "dev", "--secrets-provider", "passphrase")
+    for key, value in setup.config.items():
+        secret_flag = ["--secret"] if key in setup.secret_keys else []
+        cli("config", "set", *secret_flag, key, stdin=value)
+    cli("up", "--yes", "--non-interactive")
+    held = config_of(admin, setup.agents["sales"])
+    requests_sent(admin)
+
+    edit_agents_file(setup, rename_sales(["sales"]))
+    cli("preview", "--expect-no-changes", "--non-interactive")
+    cli("up", "--yes", "--non-interactive")
+    assert requests_sent(admin) == []
+    assert config_of(admin, setup.agents["sales"]) == held
+    resources = json.loads(cli("stack", "export").stdout)["deployment"]["resources"]
+    names = sorted(r["urn"].rsplit("::", 1)[1] for r in resources if r["type"] == TYPE_TOKEN)
+    assert names == ["archive", "sales-eu", "support"]
+
+    cli("destroy", "--yes", "--non-interactive")
+    assert config_of(admin, setup.agents["sales"]) == DISABLED

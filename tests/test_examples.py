@@ -34,7 +34,9 @@ from support.mock_engine import (
     ProgramStack,
     Project,
     agents_toml,
+    edit_agents_file,
     fleet_stack,
+    rename_sales,
 )
 from support.plugin_host import CheckFailed, PluginHost
 
@@ -228,15 +230,6 @@ def _fleet_program(
     )
 
 
-def _edit_agents_file(
-    setup: ExampleStack, edit: Callable[[list[dict[str, Any]]], list[dict[str, Any]]]
-) -> None:
-    """Rewrite the stack's data file with its [[agents]] entries edited, as a person would."""
-    path = Path(setup.config["quickchat-fleet:agentsFile"])
-    document = tomllib.loads(path.read_text(encoding="utf-8"))
-    path.write_text(agents_toml(document["defaults"], edit(document["agents"])), encoding="utf-8")
-
-
 def test_fleet_entry_turning_rating_off_takes_the_popup_of_the_policy_with_it(
     admin: EmulatorAdmin, fleet: tuple[ProgramStack, ExampleStack]
 ) -> None:
@@ -258,7 +251,7 @@ def test_fleet_agent_dropped_from_the_data_file_is_reset_by_the_next_up(
     stack.up()
     requests_sent(admin)
 
-    _edit_agents_file(setup, lambda entries: [e for e in entries if e["name"] != "sales"])
+    edit_agents_file(setup, lambda entries: [e for e in entries if e["name"] != "sales"])
     assert stack.preview().steps == {"support": "same", "archive": "same", "sales": "delete"}
     assert requests_sent(admin) == []
 
@@ -271,18 +264,6 @@ def test_fleet_agent_dropped_from_the_data_file_is_reset_by_the_next_up(
     assert run.outputs == {"scenario_ids": {n: setup.agents[n] for n in ("support", "archive")}}
 
 
-def _rename_sales(previous_names: list[str] | None) -> Callable[[list[dict[str, Any]]], Any]:
-    def rename(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        for entry in entries:
-            if entry["name"] == "sales":
-                entry["name"] = "sales-eu"
-                if previous_names is not None:
-                    entry["previous_names"] = previous_names
-        return entries
-
-    return rename
-
-
 def test_fleet_entry_renamed_with_its_previous_name_moves_in_state_sending_nothing(
     admin: EmulatorAdmin, fleet: tuple[ProgramStack, ExampleStack]
 ) -> None:
@@ -291,7 +272,7 @@ def test_fleet_entry_renamed_with_its_previous_name_moves_in_state_sending_nothi
     held = config_of(admin, setup.agents["sales"])
     requests_sent(admin)
 
-    _edit_agents_file(setup, _rename_sales(["sales"]))
+    edit_agents_file(setup, rename_sales(["sales"]))
     assert stack.preview().steps == {"support": "same", "sales-eu": "same", "archive": "same"}
     run = stack.up()
     assert run.steps == {"support": "same", "sales-eu": "same", "archive": "same"}
@@ -310,11 +291,11 @@ def test_fleet_renamed_entry_keeps_its_agent_through_a_change_and_destroy(
 
     # Renamed and changed in one edit: one update under the new name.
     def rename_and_change(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        entries = _rename_sales(["sales"])(entries)
+        entries = rename_sales(["sales"])(entries)
         entries[1]["conv_rating_question_codes"] = ["HELPFUL_THUMBS"]
         return entries
 
-    _edit_agents_file(setup, rename_and_change)
+    edit_agents_file(setup, rename_and_change)
     assert stack.preview().steps == {"support": "same", "sales-eu": "update", "archive": "same"}
     assert stack.up().steps == {"support": "same", "sales-eu": "update", "archive": "same"}
     assert requests_sent(admin) == ["PATCH 200"]
@@ -338,11 +319,11 @@ def test_fleet_rename_with_both_names_still_in_state_previews_the_old_ones_delet
     # previous_names then does not hide that the old resource is deleted.
     stack, setup = fleet
     stack.up()
-    _edit_agents_file(setup, _rename_sales(None))
+    edit_agents_file(setup, rename_sales(None))
     stack.preview()  # the stand-in records nothing at preview; up below does
     assert stack.up().steps["sales"] == "delete"
     stack.state["sales"] = stack.state["sales-eu"]  # as if that delete had failed
-    _edit_agents_file(setup, lambda entries: _with_previous(entries, "sales-eu", ["sales"]))
+    edit_agents_file(setup, lambda entries: _with_previous(entries, "sales-eu", ["sales"]))
     assert stack.preview().steps["sales"] == "delete"
 
 
@@ -364,7 +345,7 @@ def test_fleet_entry_renamed_without_its_previous_name_ends_with_rating_off(
     stack.up()
     requests_sent(admin)
 
-    _edit_agents_file(setup, _rename_sales(None))
+    edit_agents_file(setup, rename_sales(None))
     assert stack.preview().steps == {
         "support": "same",
         "sales-eu": "create",
@@ -399,7 +380,7 @@ def test_fleet_agents_without_a_token_fail_at_preview_naming_each_config_key_to_
         {"name": "ghost", "token_config": "ghostToken"},
         {"name": "phantom", "token_config": "phantomToken"},
     ]
-    _edit_agents_file(setup, lambda entries: [*entries, *ghosts])
+    edit_agents_file(setup, lambda entries: [*entries, *ghosts])
     with pytest.raises(pulumi.RunError) as failed:
         stack.preview()
     assert str(failed.value).splitlines() == [
@@ -676,7 +657,7 @@ def test_fleet_unknown_question_code_in_the_data_file_is_the_providers_check_to_
         entries[1]["conv_rating_question_codes"] = ["EXPERIENCE_THUMB"]
         return entries
 
-    _edit_agents_file(setup, typo)
+    edit_agents_file(setup, typo)
     with pytest.raises(CheckFailed) as failed:
         stack.preview()
     assert failed.value.properties == ["conv_rating_question_codes"]

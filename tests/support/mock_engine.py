@@ -24,6 +24,7 @@ import contextvars
 import json
 import runpy
 import threading
+import tomllib
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -462,6 +463,31 @@ def agents_toml(defaults: Mapping[str, Any], agents: Iterable[Mapping[str, Any]]
         return "".join(f"{key} = {json.dumps(value)}\n" for key, value in values.items())
 
     return "[defaults]\n" + table(defaults) + "".join(f"\n[[agents]]\n{table(a)}" for a in agents)
+
+
+def edit_agents_file(
+    setup: ExampleStack, edit: Callable[[list[dict[str, Any]]], list[dict[str, Any]]]
+) -> None:
+    """Rewrite a fleet stack's data file with its [[agents]] entries edited, as a person would."""
+    path = Path(setup.config["quickchat-fleet:agentsFile"])
+    document = tomllib.loads(path.read_text(encoding="utf-8"))
+    path.write_text(agents_toml(document["defaults"], edit(document["agents"])), encoding="utf-8")
+
+
+def rename_sales(
+    previous_names: list[str] | None,
+) -> Callable[[list[dict[str, Any]]], list[dict[str, Any]]]:
+    """An edit of the fleet's data file: "sales" renamed "sales-eu", keeping these old names."""
+
+    def rename(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        for entry in entries:
+            if entry["name"] == "sales":
+                entry["name"] = "sales-eu"
+                if previous_names is not None:
+                    entry["previous_names"] = previous_names
+        return entries
+
+    return rename
 
 
 def fleet_stack(
