@@ -36,6 +36,7 @@ from support.checks import config_of, requests_sent
 from support.mock_engine import (
     DISABLED,
     EXAMPLE_STACKS,
+    ExampleStack,
     Project,
     edit_agents_file,
     fleet_stack,
@@ -112,6 +113,15 @@ def make_cli(tmp_path: Path, example: Path) -> Cli:
     return Cli(project, env)
 
 
+def init_stack(cli: Cli, setup: ExampleStack) -> None:
+    """Log in to the test's backend, create stack "dev", and set its config (secrets on stdin)."""
+    cli("login", cli.env["PULUMI_BACKEND_URL"])
+    cli("stack", "init", "dev", "--secrets-provider", "passphrase")
+    for key, value in setup.config.items():
+        secret_flag = ["--secret"] if key in setup.secret_keys else []
+        cli("config", "set", *secret_flag, key, stdin=value)
+
+
 @pytest.mark.parametrize("example", sorted(EXAMPLE_STACKS))
 def test_cli_walks_preview_up_noop_drift_refresh_up_destroy(
     example: str, tmp_path: Path, admin: EmulatorAdmin, agent: AgentJson
@@ -137,11 +147,7 @@ def test_cli_walks_preview_up_noop_drift_refresh_up_destroy(
         return result
 
     # 0. A local backend, a stack, its config; the secret arrives on stdin, stored encrypted.
-    cli("login", cli.env["PULUMI_BACKEND_URL"])
-    cli("stack", "init", "dev", "--secrets-provider", "passphrase")
-    for key, value in setup.config.items():
-        secret_flag = ["--secret"] if key in setup.secret_keys else []
-        cli("config", "set", *secret_flag, key, stdin=value)
+    init_stack(cli, setup)
     stack_file = (cli.project / "Pulumi.dev.yaml").read_text(encoding="utf-8")
     for token in setup.tokens:
         assert token not in stack_file
@@ -213,11 +219,7 @@ def test_cli_fleet_entry_renamed_with_its_previous_name_moves_sending_nothing(
     project = Project.load(ROOT / "examples" / "fleet" / "Pulumi.yaml")
     setup = fleet_stack(project, admin, agent, tmp_path)
     cli = make_cli(tmp_path, project.program_dir)
-    cli("login", cli.env["PULUMI_BACKEND_URL"])
-    cli("stack", "init", "dev", "--secrets-provider", "passphrase")
-    for key, value in setup.config.items():
-        secret_flag = ["--secret"] if key in setup.secret_keys else []
-        cli("config", "set", *secret_flag, key, stdin=value)
+    init_stack(cli, setup)
     cli("up", "--yes", "--non-interactive")
     held = config_of(admin, setup.agents["sales"])
     requests_sent(admin)
