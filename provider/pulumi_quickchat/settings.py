@@ -146,15 +146,16 @@ def client_for(token: str, base_url: str) -> QuickchatClient:
     )
 
     base = normalize_base_url(base_url)
-    tuning = (
-        int(_env_number(MAX_RETRIES_ENV, DEFAULT_MAX_RETRIES, integer=True)),
-        _env_number(READ_TIMEOUT_ENV, DEFAULT_READ_TIMEOUT),
-        _env_number(BACKOFF_ENV, DEFAULT_BACKOFF_FACTOR),
-    )
     key = (hashlib.sha256(token.encode()).hexdigest(), base)
     with _lock:
         client = _clients.get(key)
         if client is None:
+            # Read when a client is built, not on every call.
+            tuning = (
+                int(_env_number(MAX_RETRIES_ENV, DEFAULT_MAX_RETRIES, integer=True)),
+                _env_number(READ_TIMEOUT_ENV, DEFAULT_READ_TIMEOUT),
+                _env_number(BACKOFF_ENV, DEFAULT_BACKOFF_FACTOR),
+            )
             sharing = _first_client_for.get((base, *tuning))
             if sharing is not None:
                 client = sharing.with_token(token)

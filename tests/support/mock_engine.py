@@ -91,40 +91,23 @@ class ProgramRun:
     steps: dict[str, str] = field(default_factory=dict)
 
 
-def _to_engine(value: Any) -> Any:
-    """A program input as the engine hands it to this provider.
+def _unknowns_as(value: Any, stand_in: Any, *, unwrap_secrets: bool = False) -> Any:
+    """`value` with every unknown (at any depth) replaced by `stand_in`.
 
-    The dynamic provider does not accept secrets, so the engine strips their
-    markers; a value not known at preview travels as the wire's unknown.
+    Towards the engine, `unwrap_secrets` also strips secret markers: the
+    dynamic provider does not accept secrets, so the engine strips them, and a
+    value not known at preview travels as the wire's unknown.
     """
-    value = rpc.unwrap_rpc_secret(value)
+    if unwrap_secrets:
+        value = rpc.unwrap_rpc_secret(value)
     if isinstance(value, Unknown):
-        return rpc.UNKNOWN
+        return stand_in
     if isinstance(value, list):
-        return [_to_engine(v) for v in value]
+        return [_unknowns_as(v, stand_in, unwrap_secrets=unwrap_secrets) for v in value]
     if isinstance(value, dict):
-        return {k: _to_engine(v) for k, v in value.items()}
-    return value
-
-
-def _to_program(value: Any) -> Any:
-    """An engine value as the SDK reads it back into the program."""
-    if isinstance(value, Unknown):
-        return rpc.UNKNOWN
-    if isinstance(value, list):
-        return [_to_program(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _to_program(v) for k, v in value.items()}
-    return value
-
-
-def _exported(value: Any) -> Any:
-    if isinstance(value, Unknown):
-        return COMPUTED
-    if isinstance(value, list):
-        return [_exported(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _exported(v) for k, v in value.items()}
+        return {
+            k: _unknowns_as(v, stand_in, unwrap_secrets=unwrap_secrets) for k, v in value.items()
+        }
     return value
 
 
@@ -172,7 +155,11 @@ class EngineMocks(pulumi.runtime.Mocks):
         provider = inputs.pop(PROVIDER_KEY)
         # The engine re-marks as secret the outputs that share a key with a secret input.
         secret_keys = {k for k, v in inputs.items() if rpc.is_rpc_secret(v)}
-        program = {k: _to_engine(v) for k, v in inputs.items() if v is not None}
+        program = {
+            k: _unknowns_as(v, rpc.UNKNOWN, unwrap_secrets=True)
+            for k, v in inputs.items()
+            if v is not None
+        }
         with self._lock:
             self.providers.add(provider)
             # The plugin host gets the provider exactly as this program serialized it.
@@ -206,7 +193,9 @@ class EngineMocks(pulumi.runtime.Mocks):
         with self._lock:
             self.steps[args.name] = plan.action
         return id_, {
-            k: rpc.wrap_rpc_secret(_to_program(v)) if k in secret_keys else _to_program(v)
+            k: rpc.wrap_rpc_secret(_unknowns_as(v, rpc.UNKNOWN))
+            if k in secret_keys
+            else _unknowns_as(v, rpc.UNKNOWN)
             for k, v in outputs.items()
         }
 
@@ -389,7 +378,7 @@ class ProgramStack:
         secret_outputs: set[str] = set()
         for name, value in root.outputs.items():
             output = pulumi.Output.from_input(value)
-            outputs[name] = _exported(_sync_await(output.future(with_unknowns=True)))
+            outputs[name] = _unknowns_as(_sync_await(output.future(with_unknowns=True)), COMPUTED)
             if _sync_await(output.is_secret()):
                 secret_outputs.add(name)
         return ProgramRun(outputs, secret_outputs, dict(engine_mocks.steps))

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import pulumi
+from pulumi.runtime import settings
 
 
 class EchoMocks(pulumi.runtime.Mocks):
@@ -29,6 +30,10 @@ def mocked_program(*, preview: bool) -> Iterator[tuple[asyncio.AbstractEventLoop
     """An event loop of its own with the mocks installed; run outputs on the loop."""
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
+    # As support.mock_engine does for each run: the SDK keeps its root stack
+    # resource across programs, and one left by an earlier test belongs to a
+    # closed event loop.
+    settings.reset_options(preview=preview)
     mocks = EchoMocks()
     pulumi.runtime.set_mocks(mocks, preview=preview)
     try:
