@@ -3,7 +3,7 @@
 `BareProvider` makes the one HTTP request each operation needs with plain
 `requests` (a kept-alive session per worker thread of the plugin host, not
 consulting the environment per request) and records the same outputs as
-pulumi_quickchat (a refresh returning inputs too, as DESIGN.md asks), but
+pulumi_quickchat (a refresh returning inputs too, as docs/design.md asks), but
 checks, retries and explains nothing: a lifecycle step's floor.
 `benchmarks/run.py` starts the plugin host with this folder on its path; the
 module imports nothing of `pulumi_quickchat`, so dill pickles the provider by
@@ -81,7 +81,7 @@ class BareProvider(ResourceProvider):
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         outs = _state(props, _call("GET", props["api_token"]))
-        # As DESIGN.md asks of a refresh: the inputs follow what Quickchat has.
+        # As docs/design.md asks of a refresh: the inputs follow what Quickchat has.
         inputs = {k: outs[k] for k in (*FIELDS, "api_token")}
         return ReadResult(id_, outs, inputs)
 

@@ -9,7 +9,7 @@ engine calls it), in one run:
 
 1. Lifecycle: each step (preview, up, no-op up, change, refresh, destroy) for
    1 agent and for `--agents` agents through one plugin host, calls in flight
-   as `pulumi up --parallel 10` has them. Requests sent against DESIGN.md's
+   as `pulumi up --parallel 10` has them. Requests sent against docs/design.md's
    minimum, connections opened, 429s, resources failed or lost, and wall time
    against a floor: the same step through the same plugin host with
    `BareProvider` (benchmarks/bare_provider.py), which makes the same request
@@ -55,8 +55,7 @@ from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime import proto
 from pulumi.runtime._serialization import _serialize
 
-# From .client, where 0.1.0 had them too, so the suite also runs against older code.
-from pulumi_quickchat.client import CONFIGURATION_PATH, DISABLED_DEFAULTS
+from pulumi_quickchat._api import CONFIGURATION_PATH, DISABLED_DEFAULTS
 from pulumi_quickchat.emulator import EmulatorAdmin, EmulatorProcess
 
 from support.plugin_host import Engine, PluginHost, to_struct
@@ -112,7 +111,7 @@ class Step:
 
     name: str
     run: Callable[[Engine, dict[str, Any]], object]
-    # DESIGN.md's table: the one request per resource, if any.
+    # docs/design.md's table: the one request per resource, if any.
     method: str | None
     # The configuration each agent must hold after the step.
     holds: dict[str, Any]

@@ -1,8 +1,8 @@
 """Property-based: no input, however odd, crashes check or diff.
 
-`check_inputs` and `diff_against_state` are what the plugin host calls for
-Check and Diff; here they run in-process so hypothesis can try thousands of
-inputs, including the unknowns a preview sends.
+`_core.check` and `_core.diff` are what both front ends call for Check and
+Diff; here they run in-process so hypothesis can try thousands of inputs,
+including the unknowns a preview sends.
 """
 
 from __future__ import annotations
@@ -15,17 +15,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pulumi.output import Unknown
 
-from pulumi_quickchat import settings as quickchat_settings
-from pulumi_quickchat.api import RatingConfiguration
-from pulumi_quickchat.conversation_rating import (
-    API_TOKEN,
-    BASE_URL,
-    MANAGED_FIELDS,
-    check_inputs,
-    diff_against_state,
-)
+from pulumi_quickchat import _core, _settings
+from pulumi_quickchat._api import RatingConfiguration
 
-PROPERTIES = {*MANAGED_FIELDS, API_TOKEN, BASE_URL}
+PROPERTIES = set(_core.INPUT_FIELDS)
 
 leaf = st.one_of(
     st.none(),
@@ -56,24 +49,24 @@ recorded = st.builds(
 
 @pytest.fixture(autouse=True, scope="module")
 def stack_config() -> Iterator[None]:
-    quickchat_settings.configure({"quickchat:apiToken": "a-token"})
+    _settings.configure({"quickchat:apiToken": "a-token"})
     yield
-    quickchat_settings.configure({})
+    _settings.configure({})
 
 
 @settings(max_examples=1500, deadline=None)
 @given(programs)
 def test_check_never_crashes_and_names_only_real_properties(news: dict[str, Any]) -> None:
-    inputs, failures = check_inputs(news)
-    properties = [failure.property for failure in failures]
+    inputs, failures = _core.check(news)
+    properties = [failure.field for failure in failures]
     assert len(properties) == len(set(properties)), "one failure per property"
     for failure in failures:
-        assert failure.property in PROPERTIES
-        assert failure.reason.startswith(f"{failure.property}: ")
+        assert failure.field in PROPERTIES
+        assert failure.reason.startswith(f"{failure.field}: ")
     has_unknowns = any(isinstance(v, Unknown) for v in _leaves(inputs))
     if not failures and not has_unknowns:
         # What passes check is something Quickchat accepts.
-        RatingConfiguration.from_api({f: inputs[f] for f in MANAGED_FIELDS})
+        RatingConfiguration.from_api({f: inputs[f] for f in _core.MANAGED_FIELDS})
         assert inputs["conv_rating_popup_active"] == inputs["conv_rating_active"]
 
 
@@ -82,9 +75,9 @@ def test_check_never_crashes_and_names_only_real_properties(news: dict[str, Any]
 def test_diff_never_crashes_and_replaces_only_for_agent_or_address(
     olds: dict[str, Any], news: dict[str, Any]
 ) -> None:
-    result = diff_against_state(olds, news)
-    assert result.changes in (True, False)
-    assert set(result.replaces or []) <= {API_TOKEN, BASE_URL}
+    result = _core.diff(olds, news)
+    assert set(result.changed) <= PROPERTIES
+    assert set(result.replaces) <= {"api_token", "base_url"} & set(result.changed)
 
 
 def _leaves(value: Any) -> Iterator[Any]:

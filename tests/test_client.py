@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 
 import pytest
@@ -14,8 +15,9 @@ from pulumi_quickchat import (
     QuickchatTransportError,
     RatingConfiguration,
     __version__,
+    scenario_id_of,
 )
-from pulumi_quickchat.api import agent_key, scenario_id_from_token
+from pulumi_quickchat._api import scenario_id_from_token
 from pulumi_quickchat.client import worst_case_seconds
 from pulumi_quickchat.emulator import EmulatorAdmin
 from pulumi_quickchat.emulator.models import AgentJson
@@ -32,7 +34,7 @@ def client(admin: EmulatorAdmin, token: str) -> QuickchatClient:
 
 def test_get_returns_the_agents_configuration(client: QuickchatClient) -> None:
     assert client.get_configuration() == RatingConfiguration(
-        False, False, ("HELPFUL_THUMBS", "EXPERIENCE_THUMBS")
+        False, False, ["HELPFUL_THUMBS", "EXPERIENCE_THUMBS"]
     )
 
 
@@ -40,7 +42,7 @@ def test_partial_update_changes_only_the_fields_sent(
     client: QuickchatClient, admin: EmulatorAdmin, agent: AgentJson
 ) -> None:
     result = client.update_configuration(conv_rating_question_codes=["EXPERIENCE_THUMBS"])
-    assert result == RatingConfiguration(False, False, ("EXPERIENCE_THUMBS",))
+    assert result == RatingConfiguration(False, False, ["EXPERIENCE_THUMBS"])
     assert admin.get_configuration(agent["scenario_id"])["conv_rating_question_codes"] == [
         "EXPERIENCE_THUMBS"
     ]
@@ -169,9 +171,9 @@ def test_repr_never_shows_the_token(client: QuickchatClient, token: str) -> None
 
 def test_the_agent_is_read_from_the_tokens_claims(agent: AgentJson, token: str) -> None:
     assert scenario_id_from_token(token) == agent["scenario_id"]
-    assert agent_key(token) == agent["scenario_id"]
-    assert agent_key("not-a-jwt").startswith("token-")
-    assert "not-a-jwt" not in agent_key("not-a-jwt")
+    assert scenario_id_of(token) == agent["scenario_id"]
+    assert scenario_id_of("not-a-jwt").startswith("token-")
+    assert "not-a-jwt" not in scenario_id_of("not-a-jwt")
 
 
 def test_the_stated_time_bound_covers_every_wait() -> None:
@@ -182,8 +184,8 @@ def test_the_stated_time_bound_covers_every_wait() -> None:
 def test_one_retry_budget_covers_every_kind_of_failure_in_a_call(
     client: QuickchatClient, admin: EmulatorAdmin
 ) -> None:
-    # Failures urllib3 sees (503) and ones only the client sees (a garbled or
-    # cut body) alternate; together they still get one try and four retries.
+    # Failures of every kind (a 503, a garbled or cut body) alternate; together
+    # they still get one try and four retries.
     for kind in ("malformed", "status", "cut", "status", "malformed", "status", "cut"):
         admin.add_fault(kind)  # type: ignore[arg-type]
     with pytest.raises(QuickchatError):
@@ -204,20 +206,20 @@ def test_a_body_that_keeps_stalling_says_no_response_within_the_timeout(
 ) -> None:
     client = QuickchatClient(token, admin.url, backoff_factor=0.01, read_timeout=1, max_retries=1)
     admin.add_fault("stall", delay=1.5, times=2)
-    with pytest.raises(QuickchatTransportError, match="no response within 1s, after retrying"):
+    with pytest.raises(QuickchatTransportError, match="no response within 1s, after 2 attempts"):
         client.get_configuration()
     assert len(requests_sent(admin)) == 2
 
 
 @pytest.fixture
 def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Every wait the retry policy asks for, recorded instead of slept.
+    """Every wait the retry loop asks for, recorded instead of slept.
 
-    urllib3's Retry sleeps through `time.sleep`; the emulator runs in its
-    own process, so nothing else in this test needs the real one.
+    The emulator runs in its own process, so nothing else in this test needs
+    the real `time.sleep`.
     """
     recorded: list[float] = []
-    monkeypatch.setattr("urllib3.util.retry.time.sleep", recorded.append)
+    monkeypatch.setattr("pulumi_quickchat.client.time.sleep", recorded.append)
     return recorded
 
 
@@ -250,8 +252,8 @@ def test_a_malformed_retry_after_is_ignored_and_the_client_backs_off(
 def test_backoff_grows_exponentially_with_jitter_up_to_its_cap(
     admin: EmulatorAdmin, token: str, waits: list[float]
 ) -> None:
-    # Defaults: factor 0.5, jitter up to 0.25 s, cap 8 s. urllib3 retries the
-    # first failure at once, then waits 1, 2, 4 ... seconds.
+    # Defaults: factor 0.5, jitter up to 0.25 s, cap 8 s. The first failure
+    # is retried at once, then the waits are 1, 2, 4 ... seconds.
     client = QuickchatClient(token, admin.url, max_retries=6)
     admin.add_fault("status", status=503, times=100)
     with pytest.raises(QuickchatAPIError):
@@ -259,6 +261,24 @@ def test_backoff_grows_exponentially_with_jitter_up_to_its_cap(
     assert len(waits) == 5
     for wait, base in zip(waits, [1, 2, 4, 8, 8], strict=True):
         assert base <= wait <= base + 0.25 or wait == 8  # the cap applies after jitter
+
+
+def test_each_retry_is_logged_with_the_request_the_failure_and_the_wait(
+    admin: EmulatorAdmin, token: str, waits: list[float], caplog: pytest.LogCaptureFixture
+) -> None:
+    client = QuickchatClient(token, admin.url)
+    admin.add_fault("status", status=429, retry_after=3)
+    admin.add_fault("cut")
+    admin.add_fault("status", status=503)
+    with caplog.at_level(logging.WARNING, logger="pulumi_quickchat"):
+        client.get_configuration()
+    url = f"{admin.url}/v1/api/conversation_ratings/configuration"
+    assert [r.getMessage() for r in caplog.records] == [
+        f"GET {url}: HTTP 429 with Retry-After 3 s; retry 1 of 4 in 3.0 s",
+        f"GET {url}: the connection was cut mid-response; retry 2 of 4 in {waits[1]:.1f} s",
+        f"GET {url}: HTTP 503; retry 3 of 4 in {waits[2]:.1f} s",
+    ]
+    assert token not in caplog.text
 
 
 def test_failures_only_the_client_sees_wait_by_the_same_policy(

@@ -90,38 +90,3 @@ def test_a_fleet_of_hundreds_of_resources_serializes_without_recursion_error() -
         """
     )
     assert ours == "survived"
-
-
-# Every public name `pulumi_quickchat.client` held in 0.1.0, before Quickchat's
-# API facts moved to `pulumi_quickchat.api`: user code may import any of them.
-CLIENT_NAMES_0_1_0 = [
-    "BACKOFF_MAX_SECONDS",
-    "CONFIGURATION_PATH",
-    "DEFAULT_BACKOFF_FACTOR",
-    "DEFAULT_BASE_URL",
-    "DEFAULT_CONNECT_TIMEOUT",
-    "DEFAULT_MAX_RETRIES",
-    "DEFAULT_QUESTION_CODES",
-    "DEFAULT_READ_TIMEOUT",
-    "DISABLED_DEFAULTS",
-    "FINGERPRINT_PREFIX",
-    "QUESTION_CODES",
-    "RETRY_AFTER_MAX_SECONDS",
-    "RETRY_STATUSES",
-    "QuickchatClient",
-    "RatingConfiguration",
-    "agent_key",
-    "base_url_problem",
-    "display_url",
-    "is_fingerprint",
-    "normalize_base_url",
-    "scenario_id_from_token",
-    "token_problem",
-    "worst_case_seconds",
-]
-
-
-def test_every_name_the_client_module_held_in_0_1_0_still_imports_from_it() -> None:
-    import pulumi_quickchat.client as client
-
-    assert [name for name in CLIENT_NAMES_0_1_0 if not hasattr(client, name)] == []

@@ -110,7 +110,7 @@ SAYS = {
     "503": "HTTP 503 (SERVICE_UNAVAILABLE",
     "504": "HTTP 504",
     "connection cut mid-response": "the connection was cut mid-response",
-    "stalled mid-response": "no response within 2s, after retrying",
+    "stalled mid-response": "no response within 2s",
     "malformed body": "unexpected response body (not JSON)",
 }
 
@@ -132,8 +132,14 @@ def test_persistent_faults_end_in_one_clear_error_and_state_stays_true(
     details = failed.value.details
     assert f"{METHOD[step]} /v1/api/conversation_ratings/configuration failed" in details
     assert SAYS[fault] in details
-    # Bounded: one try and four retries, then it stops.
+    # Bounded: one try and four retries, then it stops, and says so.
     assert len(requests_sent(admin)) == 5
+    assert "after 5 attempts" in details
+    # Each retry was logged where the engine shows a plugin's stderr.
+    log = engine.host.stderr()
+    for retry in range(1, 5):
+        assert f"{METHOD[step]} {admin.url}/v1/api/conversation_ratings/configuration: " in log
+        assert f"; retry {retry} of 4 in " in log
     # State claims nothing new: a failed create records nothing, a failed
     # update or refresh keeps the old outputs, a failed destroy keeps the resource.
     assert {name: state.outputs for name, state in engine.state.items()} == before
@@ -155,7 +161,7 @@ def test_a_refused_connection_ends_in_one_clear_error_and_state_stays_true(
         prepare(engine, step)
     # That emulator is gone: nothing listens on its port any more.
     before = {name: state.outputs for name, state in engine.state.items()}
-    with pytest.raises(ProviderError, match="connection refused, after retrying"):
+    with pytest.raises(ProviderError, match="connection refused, after 5 attempts"):
         run(engine, step)
     assert {name: state.outputs for name, state in engine.state.items()} == before
 

@@ -1,7 +1,7 @@
 """Whole lifecycles through the real plugin host, as the Pulumi CLI drives it.
 
 Each step is checked three ways: what the engine would record, what the
-Quickchat emulator now holds, and how many requests reached it (DESIGN.md's
+Quickchat emulator now holds, and how many requests reached it (docs/design.md's
 lifecycle table).
 """
 
@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from pulumi_quickchat.api import agent_key
+from pulumi_quickchat import scenario_id_of
 from pulumi_quickchat.emulator import EmulatorAdmin, EmulatorProcess
 from pulumi_quickchat.emulator.models import AgentJson
 
@@ -476,7 +476,7 @@ def test_tokens_known_only_by_fingerprint_are_replaced_resetting_first(
         "conv_rating_active": True,
         "conv_rating_popup_active": True,
         "conv_rating_question_codes": ["HELPFUL_THUMBS", "EXPERIENCE_THUMBS"],
-        "scenario_id": agent_key("old-opaque-token"),
+        "scenario_id": scenario_id_of("old-opaque-token"),
         "base_url": admin.url,
         "api_token": "old-opaque-token",
     }

@@ -43,7 +43,7 @@ def test_the_wheel_ships_the_typed_package_the_emulator_and_its_command(tmp_path
         info = next(n for n in names if n.endswith(".dist-info/METADATA"))
         metadata = archive.read(info).decode()
         entry_points = archive.read(info.replace("METADATA", "entry_points.txt")).decode()
-    for module in ("__init__", "client", "errors", "settings", "conversation_rating", "lookup"):
+    for module in ("__init__", "client", "errors", "_settings", "_core", "conversation_rating"):
         assert f"pulumi_quickchat/{module}.py" in names
     assert "pulumi_quickchat/py.typed" in names
     for module in ("__main__", "models", "server", "admin"):

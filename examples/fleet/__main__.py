@@ -21,7 +21,6 @@ import agents_file
 import pulumi
 
 import pulumi_quickchat as quickchat
-from pulumi_quickchat.api import agent_key
 
 config = pulumi.Config()
 # Relative to this program's directory, wherever it is run from; an absolute path
@@ -65,7 +64,7 @@ def one_agent_per_token(by_entry: dict[str, str]) -> dict[str, str]:
     """
     entries_of: dict[str, list[str]] = {}
     for name, token in by_entry.items():
-        entries_of.setdefault(agent_key(token), []).append(name)
+        entries_of.setdefault(quickchat.scenario_id_of(token), []).append(name)
     shared = [
         f"agents {' and '.join(map(repr, names))} have API tokens of one AI Agent ({agent}): "
         "give each its own agent's token with "

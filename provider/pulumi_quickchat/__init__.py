@@ -3,17 +3,21 @@
 import pulumi_quickchat as quickchat
 
 quickchat.ConversationRatingConfig("ratings", conv_rating_active=True)
+
+The public names are those below; modules whose names start with an
+underscore are private and may change in any release.
 """
 
 from typing import TYPE_CHECKING, Any
 
-from ._version import __version__
-from .api import (
+from ._api import (
     DEFAULT_BASE_URL,
     DEFAULT_QUESTION_CODES,
     QUESTION_CODES,
     RatingConfiguration,
 )
+from ._api import agent_key as scenario_id_of
+from ._version import __version__
 from .conversation_rating import ConversationRatingConfig, ConversationRatingConfigProvider
 from .errors import (
     QuickchatAPIError,
@@ -68,4 +72,5 @@ __all__ = [
     "__version__",
     "get_conversation_rating_config",
     "get_conversation_rating_config_output",
+    "scenario_id_of",
 ]

@@ -9,46 +9,41 @@ Pulumi. Usable on its own::
         print(quickchat.get_configuration())
         quickchat.update_configuration(conv_rating_active=True, conv_rating_popup_active=True)
 
-Retries live in the transport, as requests intends: one `Session` with an
-`HTTPAdapter` whose urllib3 `Retry` decides what is retried (429 and 5xx,
-connection failures, read timeouts; never another 4xx), how long to wait
-(exponential backoff with jitter, a server's `Retry-After` honoured up to a cap)
-and when to stop.
+Every call goes through one retry loop (`QuickchatClient._call`), in the
+spirit of go-retryablehttp's `Do`: try once, ask the policy whether and how
+long to wait, log the retry and the wait, sleep, try again. `RetryPolicy`
+alone decides what is retried (429 and 5xx, connection failures, timeouts,
+bodies cut short or garbled; never another 4xx), how long to wait
+(exponential backoff with jitter, a server's `Retry-After` honoured up to a
+cap) and when to stop: one budget per call, whatever failed.
 """
 
 from __future__ import annotations
 
 import copy
-import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+import email.utils
+import logging
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from http.cookiejar import DefaultCookiePolicy
 from typing import Any
 
 import requests
-from urllib3 import BaseHTTPResponse
-from urllib3.exceptions import InvalidHeader, MaxRetryError, ReadTimeoutError
-from urllib3.util.retry import Retry
 
-from ._version import __version__
-
-# Quickchat's API facts lived here until 0.1.0; they stay importable from here.
-from .api import (
+from ._api import (
     CONFIGURATION_PATH,
     DEFAULT_BASE_URL,
-    DEFAULT_QUESTION_CODES,
-    DISABLED_DEFAULTS,
-    FINGERPRINT_PREFIX,
-    QUESTION_CODES,
     RatingConfiguration,
     agent_key,
     base_url_problem,
     display_url,
-    is_fingerprint,
     normalize_base_url,
-    scenario_id_from_token,
     token_problem,
 )
+from ._version import __version__
 from .errors import (
     QuickchatAPIError,
     QuickchatConfigError,
@@ -56,33 +51,25 @@ from .errors import (
     QuickchatResponseError,
     QuickchatTransportError,
     parse_error_body,
+    token_settings,
 )
 
 __all__ = [
     "BACKOFF_MAX_SECONDS",
-    "CONFIGURATION_PATH",
     "DEFAULT_BACKOFF_FACTOR",
-    "DEFAULT_BASE_URL",
     "DEFAULT_CONNECT_TIMEOUT",
     "DEFAULT_MAX_RETRIES",
-    "DEFAULT_QUESTION_CODES",
     "DEFAULT_READ_TIMEOUT",
-    "DISABLED_DEFAULTS",
-    "FINGERPRINT_PREFIX",
-    "QUESTION_CODES",
     "RETRY_AFTER_MAX_SECONDS",
     "RETRY_STATUSES",
     "QuickchatClient",
-    "RatingConfiguration",
-    "agent_key",
-    "base_url_problem",
-    "display_url",
-    "is_fingerprint",
-    "normalize_base_url",
-    "scenario_id_from_token",
-    "token_problem",
+    "RetryPolicy",
     "worst_case_seconds",
 ]
+
+# Each retry and each wait is logged here, at WARNING: a user waiting on
+# `pulumi up` can see why (docs/reference.md says where plugin logs appear).
+log = logging.getLogger("pulumi_quickchat")
 
 # Statuses worth another try: rate limiting and the server-side failures that
 # are usually transient. Every other 4xx is a verdict and is never retried.
@@ -93,7 +80,10 @@ DEFAULT_READ_TIMEOUT = 10.0
 DEFAULT_MAX_RETRIES = 4
 DEFAULT_BACKOFF_FACTOR = 0.5
 BACKOFF_MAX_SECONDS = 8.0
-RETRY_AFTER_MAX_SECONDS = 20
+RETRY_AFTER_MAX_SECONDS = 20.0
+# Connections kept per address. The native plugin runs many calls at once; a
+# pool smaller than that would open and discard a connection per extra call.
+POOL_CONNECTIONS = 64
 
 
 def worst_case_seconds(
@@ -101,10 +91,46 @@ def worst_case_seconds(
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
     read_timeout: float = DEFAULT_READ_TIMEOUT,
 ) -> float:
-    """The longest one client call can take before it gives up (the README's bound)."""
+    """The longest one client call can take before it gives up (the documented bound)."""
     attempts = max_retries + 1
     longest_wait = max(BACKOFF_MAX_SECONDS, RETRY_AFTER_MAX_SECONDS)
     return attempts * (connect_timeout + read_timeout) + max_retries * longest_wait
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How long to wait before each retry, and how many retries a call gets."""
+
+    max_retries: int = DEFAULT_MAX_RETRIES
+    backoff_factor: float = DEFAULT_BACKOFF_FACTOR
+
+    def wait(self, retry: int, retry_after: float | None) -> float:
+        """Seconds to wait before retry number `retry` (1 for the first).
+
+        A server's Retry-After wins, up to RETRY_AFTER_MAX_SECONDS. Otherwise
+        the first retry goes at once (one failure is often a blip) and then the
+        wait doubles from twice the factor, with up to half the factor of
+        jitter so that many clients do not retry in step, capped at
+        BACKOFF_MAX_SECONDS. With the defaults: 0, 1, 2, 4 s.
+        """
+        if retry_after is not None:
+            return min(retry_after, RETRY_AFTER_MAX_SECONDS)
+        if retry <= 1:
+            return 0.0
+        backoff = self.backoff_factor * 2.0 ** (retry - 1)
+        return min(backoff + random.uniform(0, self.backoff_factor / 2), BACKOFF_MAX_SECONDS)
+
+
+class _Retryable(Exception):
+    """One attempt failed in a way another attempt may not: `error` if none is left."""
+
+    def __init__(
+        self, error: QuickchatRequestError, why: str, retry_after: float | None = None
+    ) -> None:
+        super().__init__(why)
+        self.error = error
+        self.why = why
+        self.retry_after = retry_after
 
 
 class _BearerAuth(requests.auth.AuthBase):
@@ -121,56 +147,16 @@ class _BearerAuth(requests.auth.AuthBase):
         return "_BearerAuth(<redacted>)"
 
 
-def _bearer(api_token: str) -> _BearerAuth:
+def _bearer(api_token: object) -> _BearerAuth:
+    if not isinstance(api_token, str):
+        raise QuickchatConfigError(
+            f"No Quickchat API token: pass one as a string (got {type(api_token).__name__}). "
+            f"In a Pulumi program it can also come from {token_settings('`api_token`')}."
+        )
     problem = token_problem(api_token)
     if problem:
         raise QuickchatConfigError(f"The Quickchat API token {problem}.")
     return _BearerAuth(api_token)
-
-
-class _Retry(Retry):
-    """urllib3's Retry, reading a malformed Retry-After as absent.
-
-    Plain Retry raises InvalidHeader on one (say `Retry-After: soon`), which
-    would turn a 429 into a transport error; backing off is the better answer.
-    """
-
-    def get_retry_after(self, response: BaseHTTPResponse) -> float | None:
-        try:
-            return super().get_retry_after(response)
-        except InvalidHeader:
-            return None
-
-
-class _BudgetedAdapter(requests.adapters.HTTPAdapter):
-    """An HTTPAdapter whose Retry one call can replace, for its own thread only.
-
-    The client itself retries the failures urllib3 cannot see: a body cut
-    short, stalled or garbled is found after the adapter has returned. Handing
-    the adapter what is left of the call's budget keeps one Retry, and so one
-    bound, per call, while the connection pool stays shared.
-    """
-
-    def __init__(self, retry: Retry) -> None:
-        self._per_thread = threading.local()
-        super().__init__(max_retries=retry)
-
-    @property
-    def max_retries(self) -> Retry:
-        retry: Retry | None = getattr(self._per_thread, "retry", None)
-        return retry if retry is not None else self._default_retry
-
-    @max_retries.setter
-    def max_retries(self, value: Retry) -> None:
-        self._default_retry = value
-
-    @contextmanager
-    def budget(self, retry: Retry) -> Iterator[None]:
-        self._per_thread.retry = retry
-        try:
-            yield
-        finally:
-            self._per_thread.retry = None
 
 
 class QuickchatClient:
@@ -178,8 +164,8 @@ class QuickchatClient:
 
     One token names one agent, so a client is bound to that agent;
     `with_token` makes one for another agent over the same connections. Safe
-    to share between threads: requests' connection pool is thread-safe,
-    cookies are refused, and each call keeps its retry budget to its own thread.
+    to share between threads: requests' connection pool is thread-safe and
+    cookies are refused.
     """
 
     def __init__(
@@ -193,36 +179,31 @@ class QuickchatClient:
         backoff_factor: float = DEFAULT_BACKOFF_FACTOR,
     ) -> None:
         self._auth = _bearer(api_token)
+        if not isinstance(base_url, str):
+            raise QuickchatConfigError(
+                f"The Quickchat base URL must be a string such as {DEFAULT_BASE_URL!r}, "
+                f"got {type(base_url).__name__}."
+            )
         problem = base_url_problem(base_url)
         if problem:
             shown = display_url(base_url)
             raise QuickchatConfigError(f"The Quickchat base URL {shown!r} {problem}.")
         self.base_url = normalize_base_url(base_url)
+        self.scenario_id = agent_key(api_token)
         self._timeout = (connect_timeout, read_timeout)
-        self._retry = _Retry(
-            total=max_retries,
-            status_forcelist=RETRY_STATUSES,
-            # PATCH is not in urllib3's default set; ours always sends the
-            # whole desired state, so sending it twice is harmless.
-            allowed_methods=frozenset({"GET", "PATCH"}),
-            backoff_factor=backoff_factor,
-            backoff_max=BACKOFF_MAX_SECONDS,
-            backoff_jitter=backoff_factor / 2,
-            respect_retry_after_header=True,
-            retry_after_max=RETRY_AFTER_MAX_SECONDS,
-            # Give the last response back instead of raising, so its
-            # status and Quickchat's error body reach the user.
-            raise_on_status=False,
-        )
+        self._retry = RetryPolicy(max_retries, backoff_factor)
         self._session = requests.Session()
         self._session.headers["User-Agent"] = f"pulumi-quickchat/{__version__}"
         self._session.headers["Accept"] = "application/json"
         self._session.trust_env = False  # no proxy or .netrc credentials slipped in
         # The API sets none; refusing them keeps calls independent of each other.
         self._session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
-        self._adapter = _BudgetedAdapter(self._retry)
-        self._session.mount("https://", self._adapter)
-        self._session.mount("http://", self._adapter)
+        # No retries in the transport: every retry is the loop's, under one budget.
+        adapter = requests.adapters.HTTPAdapter(
+            pool_connections=1, pool_maxsize=POOL_CONNECTIONS, max_retries=0
+        )
+        self._session.mount("https://", adapter)
+        self._session.mount("http://", adapter)
 
     def with_token(self, api_token: str) -> QuickchatClient:
         """A client for another agent's token that shares this one's connections and settings.
@@ -235,10 +216,11 @@ class QuickchatClient:
         """
         sibling = copy.copy(self)
         sibling._auth = _bearer(api_token)
+        sibling.scenario_id = agent_key(api_token)
         return sibling
 
     def __repr__(self) -> str:
-        return f"QuickchatClient(base_url={self.base_url!r})"
+        return f"QuickchatClient(base_url={self.base_url!r}, scenario_id={self.scenario_id!r})"
 
     def __enter__(self) -> QuickchatClient:
         return self
@@ -275,56 +257,91 @@ class QuickchatClient:
         return self._call("PATCH", desired.to_api())
 
     def _call(self, method: str, body: dict[str, Any] | None) -> RatingConfiguration:
-        url = self.base_url + CONFIGURATION_PATH
-        retry = self._retry
+        """Try, and retry what the policy allows; the one loop every request goes through.
+
+        PATCH is retried as GET is: it always carries the whole change, so
+        sending it twice gives the same result.
+        """
+        retries = 0
         while True:
-            response = None
             try:
-                with self._adapter.budget(retry):
-                    response = self._session.request(
-                        method,
-                        url,
-                        auth=self._auth,
-                        json=body,
-                        timeout=self._timeout,
-                        allow_redirects=False,
-                        stream=True,  # read the body below, where its failures are ours to retry
-                    )
-                response.content  # noqa: B018 - reads the whole body
-            except (
-                requests.exceptions.ChunkedEncodingError,
-                requests.exceptions.ConnectionError,
-            ) as exc:
-                if response is None:
-                    # Before any answer: the adapter has retried and spent the budget.
-                    detail = _describe_transport_error(exc, self._timeout)
-                    raise QuickchatTransportError(method, CONFIGURATION_PATH, detail) from None
-                response.close()
-                problem: QuickchatRequestError = QuickchatTransportError(
-                    method, CONFIGURATION_PATH, _describe_body_error(exc, self._timeout)
+                return self._attempt(method, body)
+            except _Retryable as failure:
+                if retries >= self._retry.max_retries:
+                    failure.error.attempts = retries + 1
+                    raise failure.error from None
+                retries += 1
+                wait = self._retry.wait(retries, failure.retry_after)
+                log.warning(
+                    "%s %s%s: %s; retry %d of %d in %.1f s",
+                    method,
+                    self.base_url,
+                    CONFIGURATION_PATH,
+                    failure.why,
+                    retries,
+                    self._retry.max_retries,
+                    wait,
                 )
-            except requests.exceptions.RequestException as exc:
-                if response is not None:
-                    response.close()
-                detail = _describe_transport_error(exc, self._timeout)
-                raise QuickchatTransportError(method, CONFIGURATION_PATH, detail) from None
-            else:
-                if response.status_code != 200:
-                    raise _api_error(method, response)
-                try:
-                    return RatingConfiguration.from_api(response.json())
-                except requests.exceptions.JSONDecodeError:
-                    problem = QuickchatResponseError(method, CONFIGURATION_PATH, "not JSON")
-                except ValueError as exc:
-                    problem = QuickchatResponseError(method, CONFIGURATION_PATH, str(exc))
-            # Go on from what the adapter left of the budget: it counts every
-            # attempt this call has made, whatever failed.
-            spent = getattr(response.raw, "retries", None) or retry
+                if wait > 0:
+                    time.sleep(wait)
+
+    def _attempt(self, method: str, body: dict[str, Any] | None) -> RatingConfiguration:
+        """One request. Raises _Retryable for what another attempt may fix."""
+        try:
+            response = self._session.request(
+                method,
+                self.base_url + CONFIGURATION_PATH,
+                auth=self._auth,
+                json=body,
+                timeout=self._timeout,
+                allow_redirects=False,
+                stream=True,  # the body is read below, where its failures are ours to retry
+            )
+        except requests.exceptions.RequestException as exc:
+            why = _describe_transport_error(exc, self._timeout)
+            error = QuickchatTransportError(method, CONFIGURATION_PATH, why)
+            raise _Retryable(error, why) from None
+        with response:
             try:
-                retry = spent.increment(method, url, error=problem)
-            except MaxRetryError:
-                raise problem from None
-            retry.sleep()
+                response.content  # noqa: B018 - reads the whole body
+            except requests.exceptions.RequestException as exc:
+                why = _describe_body_error(exc, self._timeout)
+                error = QuickchatTransportError(method, CONFIGURATION_PATH, why)
+                raise _Retryable(error, why) from None
+            if response.status_code != 200:
+                api_error = _api_error(method, response)
+                if response.status_code not in RETRY_STATUSES:
+                    raise api_error
+                why = f"HTTP {response.status_code}"
+                retry_after = _retry_after_seconds(response.headers.get("Retry-After"))
+                if retry_after is not None:
+                    why += f" with Retry-After {retry_after:g} s"
+                raise _Retryable(api_error, why, retry_after)
+            try:
+                return RatingConfiguration.from_api(response.json())
+            except requests.exceptions.JSONDecodeError:
+                unreadable = QuickchatResponseError(method, CONFIGURATION_PATH, "not JSON")
+                raise _Retryable(unreadable, "a body that is not JSON") from None
+            except ValueError as exc:
+                unreadable = QuickchatResponseError(method, CONFIGURATION_PATH, str(exc))
+                raise _Retryable(unreadable, f"an unexpected body ({exc})") from None
+
+
+def _retry_after_seconds(header: str | None) -> float | None:
+    """A Retry-After header in seconds (delta-seconds or an HTTP date); None if absent or
+    malformed, so that a garbled header means backing off rather than failing."""
+    if header is None:
+        return None
+    header = header.strip()
+    if header.isdigit():
+        return float(header)
+    try:
+        when = email.utils.parsedate_to_datetime(header)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def _api_error(method: str, response: requests.Response) -> QuickchatAPIError:
@@ -339,8 +356,8 @@ def _api_error(method: str, response: requests.Response) -> QuickchatAPIError:
 def _describe_body_error(
     exc: requests.exceptions.RequestException, timeout: tuple[float, float]
 ) -> str:
-    if isinstance(exc.args[0] if exc.args else None, ReadTimeoutError):
-        return f"no response within {timeout[1]:g}s, after retrying"
+    if "timed out" in str(exc).lower():
+        return f"no response within {timeout[1]:g}s"
     return "the connection was cut mid-response"
 
 
@@ -350,16 +367,14 @@ def _describe_transport_error(
     # Our own words, not str(exc): urllib3's messages are long, and we keep
     # full control over what text can reach a log.
     if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return f"could not connect within {timeout[0]:g}s, after retrying"
+        return f"could not connect within {timeout[0]:g}s"
     if isinstance(exc, requests.exceptions.ReadTimeout):
-        return f"no response within {timeout[1]:g}s, after retrying"
-    if isinstance(exc, requests.exceptions.RetryError):
-        return "the server kept failing, after retrying"
+        return f"no response within {timeout[1]:g}s"
     if isinstance(exc, requests.exceptions.ConnectionError):
-        reason = getattr(exc.args[0], "reason", None) if exc.args else None
-        if reason is not None and "timed out" in str(reason).lower():
-            return f"no response within {timeout[1]:g}s, after retrying"
-        if reason is not None and "refused" in str(reason).lower():
-            return "connection refused, after retrying"
-        return "could not reach the server, after retrying"
+        reason = str(exc.args[0] if exc.args else "").lower()
+        if "refused" in reason:
+            return "connection refused"
+        if "timed out" in reason:
+            return f"no response within {timeout[1]:g}s"
+        return "could not reach the server"
     return f"request failed ({type(exc).__name__})"

@@ -10,11 +10,19 @@ from __future__ import annotations
 
 from typing import Any
 
-TOKEN_SETTINGS = (
-    "the resource's `api_token`, the stack config `quickchat:apiToken` "
-    "(`pulumi config set --secret quickchat:apiToken <token>`), "
-    "or the environment variable QUICKCHAT_API_TOKEN"
-)
+# `pulumi config set --secret KEY` with no value prompts for it, so the token
+# lands neither in shell history nor in the process list.
+SET_TOKEN_COMMAND = "pulumi config set --secret quickchat:apiToken"
+
+
+def token_settings(argument: str = "the resource's `api_token`") -> str:
+    """Where an API token can be set, first found wins; `argument` names the program's own."""
+    return (
+        f"{argument}, the stack config `quickchat:apiToken` (`{SET_TOKEN_COMMAND}`, "
+        "which prompts for it), or the environment variable QUICKCHAT_API_TOKEN"
+    )
+
+
 TOKEN_PAGE = "the Quickchat Dashboard"
 
 # What to do, by HTTP status. The wording is the README's troubleshooting
@@ -23,7 +31,7 @@ HINTS: dict[int, str] = {
     400: "Quickchat rejected the request as malformed; check the values sent, "
     "and report a bug against pulumi-quickchat if they look right.",
     401: "The API token is invalid, expired or revoked. Create a new one in "
-    f"{TOKEN_PAGE} and set it in {TOKEN_SETTINGS}.",
+    f"{TOKEN_PAGE} and set it in {token_settings()}.",
     402: "The Quickchat plan of this AI Agent does not include this feature or "
     "has lapsed; check billing in the Quickchat Dashboard.",
     403: "The API token's scope lacks write_all. Create a token with the "
@@ -55,14 +63,23 @@ class QuickchatConfigError(QuickchatError):
 
 
 class QuickchatRequestError(QuickchatError):
-    """A request to Quickchat did not succeed; says which request it was."""
+    """A request to Quickchat did not succeed; says which request it was.
+
+    `attempts` is how many times it was sent: the client's retry loop sets it
+    when it gives up.
+    """
 
     def __init__(self, method: str, path: str, detail: str, hint: str) -> None:
+        super().__init__(method, path, detail)
         self.method = method
         self.path = path
         self.detail = detail
         self.hint = hint
-        super().__init__(f"{method} {path} failed: {detail}. {hint}")
+        self.attempts = 1
+
+    def __str__(self) -> str:
+        tries = f", after {self.attempts} attempts" if self.attempts > 1 else ""
+        return f"{self.method} {self.path} failed: {self.detail}{tries}. {self.hint}"
 
 
 class QuickchatAPIError(QuickchatRequestError):

@@ -18,7 +18,7 @@ from typing import Any
 
 import pulumi
 
-from . import settings
+from . import _settings
 
 
 @dataclass(frozen=True)
@@ -37,8 +37,8 @@ def _program_config() -> dict[str, Any]:
     # back decrypted from `get`, which is what a plain function needs.
     config = pulumi.Config("quickchat")
     return {
-        settings.TOKEN_CONFIG_KEY: config.get("apiToken"),
-        settings.BASE_URL_CONFIG_KEY: config.get("baseUrl"),
+        _settings.TOKEN_CONFIG_KEY: config.get("apiToken"),
+        _settings.BASE_URL_CONFIG_KEY: config.get("baseUrl"),
     }
 
 
@@ -52,11 +52,15 @@ def get_conversation_rating_config(
     QUICKCHAT_API_TOKEN / QUICKCHAT_API_BASE_URL, then the default address.
     Raises a QuickchatError subclass with what to do when it cannot.
     """
-    connection = settings.connect({"api_token": api_token, "base_url": base_url}, _program_config())
-    live = connection.client.get_configuration()
+    client = _settings.connect(
+        {"api_token": api_token, "base_url": base_url},
+        _program_config(),
+        argument="the lookup's `api_token` argument",
+    )
+    live = client.get_configuration()
     return GetConversationRatingConfigResult(
-        scenario_id=connection.scenario_id,
-        base_url=connection.base_url,
+        scenario_id=client.scenario_id,
+        base_url=client.base_url,
         conv_rating_active=live.conv_rating_active,
         conv_rating_popup_active=live.conv_rating_popup_active,
         conv_rating_question_codes=list(live.conv_rating_question_codes),

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import pulumi
-from pulumi.runtime import settings
+from pulumi.runtime import settings, stack
 
 
 class EchoMocks(pulumi.runtime.Mocks):
@@ -38,5 +38,8 @@ def mocked_program(*, preview: bool) -> Iterator[tuple[asyncio.AbstractEventLoop
     pulumi.runtime.set_mocks(mocks, preview=preview)
     try:
         yield loop, mocks
+        # Let every registration finish (the root stack's, made by set_mocks,
+        # among them): a loop closed with work pending would drop it unseen.
+        loop.run_until_complete(stack.wait_for_rpcs())
     finally:
         loop.close()

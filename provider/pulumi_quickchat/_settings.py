@@ -22,8 +22,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .api import DEFAULT_BASE_URL, agent_key, normalize_base_url
-from .errors import TOKEN_SETTINGS, QuickchatConfigError
+from ._api import DEFAULT_BASE_URL, normalize_base_url
+from .errors import QuickchatConfigError, token_settings
 
 if TYPE_CHECKING:
     from .client import QuickchatClient
@@ -111,12 +111,15 @@ def find_base_url(
 
 
 def require_tokens(
-    inputs: Mapping[str, Any], stack_config: Mapping[str, Any] | None = None
+    inputs: Mapping[str, Any],
+    stack_config: Mapping[str, Any] | None = None,
+    *,
+    argument: str = "the resource's `api_token`",
 ) -> list[Found]:
-    """Every API token set for a resource, the one that wins first; an error if none is."""
+    """Every API token set, the one that wins first; an error naming `argument` if none is."""
     tokens = all_tokens(inputs, stack_config)
     if not tokens:
-        raise QuickchatConfigError(f"No Quickchat API token: set {TOKEN_SETTINGS}.")
+        raise QuickchatConfigError(f"No Quickchat API token: set {token_settings(argument)}.")
     return tokens
 
 
@@ -172,17 +175,12 @@ def client_for(token: str, base_url: str) -> QuickchatClient:
         return client
 
 
-@dataclass(frozen=True)
-class Connection:
-    """Where a resource's calls go: the client, the agent it names, the base URL."""
-
-    client: QuickchatClient
-    scenario_id: str
-    base_url: str
-
-
-def connect(inputs: Mapping[str, Any], stack_config: Mapping[str, Any] | None = None) -> Connection:
-    """The connection the winning token and base URL make."""
-    token = require_tokens(inputs, stack_config)[0].value
-    base_url = normalize_base_url(find_base_url(inputs, stack_config).value)
-    return Connection(client_for(token, base_url), agent_key(token), base_url)
+def connect(
+    inputs: Mapping[str, Any],
+    stack_config: Mapping[str, Any] | None = None,
+    *,
+    argument: str = "the resource's `api_token`",
+) -> QuickchatClient:
+    """The client the winning token and base URL make; it names the agent and address."""
+    token = require_tokens(inputs, stack_config, argument=argument)[0].value
+    return client_for(token, find_base_url(inputs, stack_config).value)

@@ -29,7 +29,9 @@ class RatingConfiguration:
 
     conv_rating_active: bool
     conv_rating_popup_active: bool
-    conv_rating_question_codes: tuple[str, ...]
+    # A list, as in Quickchat's JSON and in the resource's outputs, so that a
+    # comparison with a list literal means what it says.
+    conv_rating_question_codes: list[str]
 
     @classmethod
     def from_api(cls, body: Any) -> RatingConfiguration:
@@ -42,7 +44,7 @@ class RatingConfiguration:
         codes = body.get("conv_rating_question_codes")
         if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
             raise ValueError("`conv_rating_question_codes` is missing or not a list of strings")
-        return cls(body["conv_rating_active"], body["conv_rating_popup_active"], tuple(codes))
+        return cls(body["conv_rating_active"], body["conv_rating_popup_active"], list(codes))
 
     def to_api(self) -> dict[str, Any]:
         return {
@@ -53,7 +55,7 @@ class RatingConfiguration:
 
 
 # The state `pulumi destroy` leaves behind: collection off, the default questions.
-DISABLED_DEFAULTS = RatingConfiguration(False, False, DEFAULT_QUESTION_CODES)
+DISABLED_DEFAULTS = RatingConfiguration(False, False, list(DEFAULT_QUESTION_CODES))
 
 
 def scenario_id_from_token(token: str) -> str | None:
@@ -86,10 +88,11 @@ def is_fingerprint(agent: str) -> bool:
 
 
 def agent_key(token: str) -> str:
-    """The agent a token manages: its scenario_id, or a fingerprint if it is no JWT.
+    """The AI Agent a token manages: its `scenario_id` claim (read, not verified), or a
+    `token-…` fingerprint where the token is no JWT. Sends nothing.
 
-    The fingerprint is a truncated SHA-256, enough to tell tokens apart and
-    useless for recovering one.
+    Public as `pulumi_quickchat.scenario_id_of`. The fingerprint is a truncated
+    SHA-256, enough to tell tokens apart and useless for recovering one.
     """
     scenario = scenario_id_from_token(token)
     if scenario is not None:
@@ -150,6 +153,13 @@ def base_url_problem(base_url: str) -> str | None:
         return "must not contain credentials; the token goes in api_token"
     if parts.query or parts.fragment:
         return "must not contain a query string or fragment"
+    if parts.path.rstrip("/"):
+        # Quickchat's endpoints hang off the host's root; a path here would be
+        # prefixed to every request (/v1/api/v1/api/...) and answered 404.
+        return (
+            f"must be the address alone, without the path {parts.path!r}: use "
+            f"{parts.scheme}://{parts.netloc} (the provider adds {CONFIGURATION_PATH} itself)"
+        )
     if parts.scheme == "http" and not _is_loopback(host):
         return (
             "uses plain http, which would send the API token unencrypted; use https "

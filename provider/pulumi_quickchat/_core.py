@@ -1,0 +1,418 @@
+"""The ConversationRatingConfig resource's rules and lifecycle, shared by both front ends.
+
+The dynamic provider (`conversation_rating.py`) and the native plugin
+(`native/`) are thin translations of this module: they map their SDK's
+requests to these functions and the results back, and decide nothing. Fields
+go by Quickchat's own names (snake_case); unknown values, during a preview,
+are `pulumi.output.Unknown`.
+
+In lifecycle order: the fields, check, diff, then create, read, update and
+delete, the only steps that send requests.
+
+One token names one AI Agent, and each agent has exactly one configuration, so
+the resource is a singleton per agent: `create` adopts whatever the agent has
+and writes the desired state over it, and `delete` puts the agent back to
+disabled defaults. Its id is the agent's `scenario_id`. docs/design.md has
+the lifecycle table these functions implement, with its request counts.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from pulumi.output import Unknown
+
+from . import _settings
+from ._api import (
+    DEFAULT_QUESTION_CODES,
+    DISABLED_DEFAULTS,
+    QUESTION_CODES,
+    RatingConfiguration,
+    agent_key,
+    base_url_problem,
+    display_url,
+    is_fingerprint,
+    normalize_base_url,
+    token_problem,
+)
+from .errors import (
+    QuickchatAPIError,
+    QuickchatConfigError,
+    QuickchatMismatchError,
+    token_settings,
+)
+
+if TYPE_CHECKING:
+    from .client import QuickchatClient
+
+Result = TypeVar("Result")
+
+# The fields Quickchat stores, which the resource manages, in Quickchat's order.
+MANAGED_FIELDS = ("conv_rating_active", "conv_rating_popup_active", "conv_rating_question_codes")
+# Inputs that say which agent, reached where. Another agent or another address
+# is another configuration, so a change of either is a replacement.
+CONNECTION_FIELDS = ("api_token", "base_url")
+INPUT_FIELDS = MANAGED_FIELDS + CONNECTION_FIELDS
+
+
+def is_unknown(value: Any) -> bool:
+    """During preview, inputs computed from other resources are not known yet."""
+    return isinstance(value, Unknown)
+
+
+# --- check: one validator per field, before any request ------------------------------------
+
+
+@dataclass(frozen=True)
+class CheckFailure:
+    """One input that cannot be used; `reason` starts with the field's name."""
+
+    field: str
+    reason: str
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        return f"the string {value!r}"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, (int, float)):
+        return f"the number {value:g}"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def _code_problem(code: Any) -> str | None:
+    if not isinstance(code, str):
+        return f"each question code must be a string, got {_describe(code)}"
+    if code in QUESTION_CODES:
+        return None
+    known = ", ".join(QUESTION_CODES)
+    if code.upper() in QUESTION_CODES:
+        return f"unknown question code {code!r}: codes are upper case, use {code.upper()!r}"
+    nearest = difflib.get_close_matches(code.upper(), QUESTION_CODES, n=1, cutoff=0.5)
+    hint = f"; did you mean {nearest[0]!r}?" if nearest else ""
+    return f"unknown question code {code!r} (known codes: {known}){hint}"
+
+
+def _check_conv_rating_active(inputs: Mapping[str, Any]) -> str | None:
+    active = inputs.get("conv_rating_active")
+    if active is None:
+        return "is required: true asks visitors to rate the conversation, false turns it off"
+    if not is_unknown(active) and not isinstance(active, bool):
+        return f"must be true or false, got {_describe(active)}"
+    return None
+
+
+def _check_conv_rating_popup_active(inputs: Mapping[str, Any]) -> str | None:
+    popup, active = inputs.get("conv_rating_popup_active"), inputs.get("conv_rating_active")
+    if popup is None or is_unknown(popup):
+        return None
+    if not isinstance(popup, bool):
+        return f"must be true or false, got {_describe(popup)}"
+    if isinstance(active, bool) and popup != active:
+        return (
+            "must equal conv_rating_active (Quickchat requires the popup to be on exactly "
+            f"when rating is on): set it to {str(active).lower()} or leave it out"
+        )
+    return None
+
+
+def _check_conv_rating_question_codes(inputs: Mapping[str, Any]) -> str | None:
+    codes = inputs.get("conv_rating_question_codes")
+    if is_unknown(codes):
+        return None
+    if isinstance(codes, str):
+        return f"must be a list of question codes, not a single string: write [{codes!r}]"
+    if not isinstance(codes, list):
+        return f"must be a list of question codes, got {_describe(codes)}"
+    problems = [p for p in (_code_problem(c) for c in codes if not is_unknown(c)) if p]
+    if problems:
+        return problems[0]
+    known = [c for c in codes if isinstance(c, str)]
+    duplicates = sorted({c for c in known if known.count(c) > 1})
+    if duplicates:
+        return f"lists {', '.join(duplicates)} more than once; list each code once"
+    if not codes and inputs.get("conv_rating_active") is True:
+        return (
+            "is empty while conv_rating_active is true: list at least one question "
+            f"({', '.join(QUESTION_CODES)}), or leave it out for the default"
+        )
+    return None
+
+
+def _check_api_token(inputs: Mapping[str, Any]) -> str | None:
+    token = inputs.get("api_token")
+    if is_unknown(token):
+        return None
+    if token is not None and not isinstance(token, str):
+        return "must be a string holding a Quickchat API token"
+    found = _settings.find_token(inputs)
+    if found is None:
+        return f"no Quickchat API token found: set {token_settings()}"
+    if problem := token_problem(found.value):
+        return f"the token from {found.source} {problem}"  # never the value: it is a secret
+    return None
+
+
+def _check_base_url(inputs: Mapping[str, Any]) -> str | None:
+    base_url = inputs.get("base_url")
+    if is_unknown(base_url):
+        return None
+    if base_url is not None and not isinstance(base_url, str):
+        return f"must be a URL string, got {_describe(base_url)}"
+    found = _settings.find_base_url(inputs)
+    if problem := base_url_problem(found.value):
+        return f"{display_url(found.value)!r} from {found.source} {problem}"
+    return None
+
+
+VALIDATORS: dict[str, Callable[[Mapping[str, Any]], str | None]] = {
+    "conv_rating_active": _check_conv_rating_active,
+    "conv_rating_popup_active": _check_conv_rating_popup_active,
+    "conv_rating_question_codes": _check_conv_rating_question_codes,
+    "api_token": _check_api_token,
+    "base_url": _check_base_url,
+}
+
+
+def with_defaults(news: Mapping[str, Any]) -> dict[str, Any]:
+    """The program's inputs, completed: the popup follows `conv_rating_active` (Quickchat
+    requires the two equal) and the questions default to the documented list."""
+    inputs = {name: news[name] for name in INPUT_FIELDS if news.get(name) is not None}
+    active = inputs["conv_rating_active"] = news.get("conv_rating_active")
+    if isinstance(active, bool) or is_unknown(active):
+        # Not a value that fails its own check: the failure belongs to that field alone.
+        inputs.setdefault("conv_rating_popup_active", active)
+    inputs.setdefault("conv_rating_question_codes", list(DEFAULT_QUESTION_CODES))
+    return inputs
+
+
+def check(news: Mapping[str, Any]) -> tuple[dict[str, Any], list[CheckFailure]]:
+    """The inputs with defaults filled in, and one failure per field that cannot be used.
+
+    Unknown values pass through untouched: they are checked when they are
+    known, at `up`.
+    """
+    inputs = with_defaults(news)
+    failures = [
+        CheckFailure(name, f"{name}: {problem}")
+        for name, validate in VALIDATORS.items()
+        if (problem := validate(inputs))
+    ]
+    return inputs, failures
+
+
+# --- diff: no request, only what is recorded and what is wanted ----------------------------
+
+
+@dataclass(frozen=True)
+class Diff:
+    """The fields that differ, those of them that need a new resource, and in what order."""
+
+    changed: list[str] = field(default_factory=list)
+    replaces: list[str] = field(default_factory=list)
+    delete_before_replace: bool = False
+
+
+def diff(olds: Mapping[str, Any], news: Mapping[str, Any]) -> Diff:
+    """Compare checked inputs with the outputs recorded at the last up or refresh.
+
+    Outputs hold what Quickchat reported, so an edit made in the Dashboard
+    and found by refresh shows here, and the next `up` puts it back.
+    """
+    # Lists compare in order: Quickchat keeps the questions in the order sent.
+    changed = [f for f in MANAGED_FIELDS if is_unknown(news.get(f)) or news.get(f) != olds.get(f)]
+    replaces: list[str] = []
+    agents_known = True
+
+    if is_unknown(news.get("base_url")):
+        changed.append("base_url")  # where to is not known until up; update checks it
+    else:
+        wanted_url = normalize_base_url(_settings.find_base_url(news).value)
+        if olds.get("base_url") is not None and wanted_url != olds["base_url"]:
+            changed.append("base_url")
+            replaces.append("base_url")
+
+    new_token = news.get("api_token")
+    if is_unknown(new_token):
+        changed.append("api_token")  # which agent is not known until up; update checks it
+    else:
+        found = _settings.find_token(news)
+        wanted_agent = agent_key(found.value) if found is not None else None
+        recorded_agent = olds.get("scenario_id")
+        if wanted_agent is not None and recorded_agent not in (None, wanted_agent):
+            replaces.append("api_token")
+            # A token that is no JWT is known only by its fingerprint, so two
+            # such tokens may well be the same agent's.
+            agents_known = not (is_fingerprint(wanted_agent) or is_fingerprint(recorded_agent))
+        if new_token != olds.get("api_token") or "api_token" in replaces:
+            # Same agent, new token (or the token moved to or from stack
+            # config): no request, but the recorded token must follow, or
+            # refresh and destroy would use the revoked one.
+            changed.append("api_token")
+
+    return Diff(
+        changed,
+        replaces,
+        # Another agent: write the new one first, then reset the old, so a
+        # failure leaves the old agent as it was. Where both may be the same
+        # agent (another base URL, or tokens known only by fingerprint), reset
+        # first and write last: the desired state is what remains.
+        delete_before_replace=(
+            "base_url" in replaces or ("api_token" in replaces and not agents_known)
+        ),
+    )
+
+
+# --- create, read, update, delete: the only steps that send requests -----------------------
+
+
+def desired_configuration(inputs: Mapping[str, Any]) -> RatingConfiguration:
+    """The configuration checked inputs ask for (check filled in every default)."""
+    return RatingConfiguration(
+        inputs["conv_rating_active"],
+        inputs["conv_rating_popup_active"],
+        list(inputs["conv_rating_question_codes"]),
+    )
+
+
+def outputs_of(
+    config: RatingConfiguration, scenario_id: str, base_url: str, inputs: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The resource's outputs: Quickchat's values, the agent, the address, and the token
+    when it was given per resource (both front ends mark it secret), so that refresh and
+    destroy find it again."""
+    outs: dict[str, Any] = {**config.to_api(), "scenario_id": scenario_id, "base_url": base_url}
+    if isinstance(inputs.get("api_token"), str):
+        outs["api_token"] = inputs["api_token"]
+    return outs
+
+
+def create(inputs: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+    """Adopt the agent the token names and write the desired state over it: one PATCH."""
+    client = _settings.connect(inputs)
+    applied = _write(client, desired_configuration(inputs), "pulumi up")
+    return client.scenario_id, outputs_of(applied, client.scenario_id, client.base_url, inputs)
+
+
+def read(id_: str, recorded: Mapping[str, Any]) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """What Quickchat has now, as outputs and as the inputs that would ask for it: one GET.
+
+    `recorded` are the outputs of the last step, or nothing at all for an
+    import, where the id alone names the agent. A 404 is an error like any
+    other, never "gone": dropping the resource from state on a wrong address
+    would lose it silently.
+    """
+    scenario_id = recorded.get("scenario_id") or id_
+    live, base_url = _on_recorded_agent(
+        recorded, id_, lambda client: (client.get_configuration(), client.base_url)
+    )
+    outs = outputs_of(live, scenario_id, base_url, recorded)
+    # Inputs follow what Quickchat has, so a refresh leaves none stale.
+    inputs = {name: outs[name] for name in (*MANAGED_FIELDS, "api_token") if name in outs}
+    return id_ or scenario_id, outs, inputs
+
+
+def update(id_: str, olds: Mapping[str, Any], news: Mapping[str, Any]) -> dict[str, Any]:
+    """Write a changed setting: one PATCH; a token rotation alone sends nothing."""
+    client = _settings.connect(news)
+    _refuse_another_agent(olds, id_, client.scenario_id, client.base_url)
+    desired = desired_configuration(news)
+    if desired.to_api() == {name: olds.get(name) for name in MANAGED_FIELDS}:
+        applied = desired  # only the token changed (a rotation): nothing to write
+    else:
+        applied = _write(client, desired, "pulumi up")
+    return outputs_of(applied, client.scenario_id, client.base_url, news)
+
+
+def delete(id_: str, olds: Mapping[str, Any]) -> None:
+    """Put the agent back to disabled defaults: one PATCH.
+
+    Any failure raises, so the resource stays in state and destroy can be run again.
+    """
+    _on_recorded_agent(
+        olds, id_, lambda client: _write(client, DISABLED_DEFAULTS, "pulumi destroy")
+    )
+
+
+def _write(
+    client: QuickchatClient, desired: RatingConfiguration, command: str
+) -> RatingConfiguration:
+    """PATCH the desired state, and be sure Quickchat holds it before saying so.
+
+    An answer that contradicts the request is checked with one GET: a garbled
+    answer to a change that was applied passes; a change that did not stick
+    raises, so state never claims what Quickchat does not have.
+    """
+    answer = client.set_configuration(desired)
+    if answer == desired:
+        return answer
+    live = client.get_configuration()
+    if live == desired:
+        return live
+    wanted, held = desired.to_api(), live.to_api()
+    raise QuickchatMismatchError([f for f in MANAGED_FIELDS if wanted[f] != held[f]], command)
+
+
+def _on_recorded_agent(
+    recorded: Mapping[str, Any], id_: str, call: Callable[[QuickchatClient], Result]
+) -> Result:
+    """Run `call` for refresh, import or destroy, on the agent and address state records.
+
+    Tokens are tried in the resolution order (the recorded api_token, stack
+    config, the environment), skipping any that belong to another agent, and
+    moving on past one Quickchat refuses (401). A token in stack config can
+    change between runs and name another agent; reading or resetting that
+    agent in place of the one in state would corrupt both, so then nothing is
+    sent, and QUICKCHAT_API_TOKEN can carry the old agent's token for the run.
+    """
+    managed = recorded.get("scenario_id") or id_
+    tokens = _settings.require_tokens(recorded)
+    usable = [t for t in tokens if agent_key(t.value) == managed]
+    if not usable:
+        found = ", ".join(f"{t.source} for {agent_key(t.value)!r}" for t in tokens)
+        raise QuickchatConfigError(
+            f"This resource manages AI Agent {managed!r}, but no API token set for this run "
+            f"is known to belong to it (found: {found}). Nothing was sent. Give this run that "
+            "agent's token, e.g. `QUICKCHAT_API_TOKEN=<token> pulumi destroy` (or refresh, or "
+            "up); if the agent no longer matters, remove it from state with `pulumi state "
+            "delete <urn>`."
+        )
+    base_url = _settings.find_base_url(recorded).value
+    for token in usable[:-1]:
+        try:
+            return call(_settings.client_for(token.value, base_url))
+        except QuickchatAPIError as error:
+            if error.status != 401:
+                raise
+    return call(_settings.client_for(usable[-1].value, base_url))
+
+
+RUN_UP_AGAIN = "Run `pulumi up` again to replace the resource, now that this is known."
+
+
+def _refuse_another_agent(
+    recorded: Mapping[str, Any], id_: str, scenario_id: str, base_url: str
+) -> None:
+    """Update cannot move a resource: diff replaces for another agent or address,
+    and can miss it only where the token or base URL was unknown at preview."""
+    managed = recorded.get("scenario_id") or id_
+    if managed != scenario_id:
+        raise QuickchatConfigError(
+            f"The API token now belongs to AI Agent {scenario_id!r}, but this resource "
+            f"manages {managed!r}. Nothing was sent. {RUN_UP_AGAIN}"
+        )
+    if recorded.get("base_url") not in (None, base_url):
+        raise QuickchatConfigError(
+            f"The base URL is now {display_url(base_url)!r}, but this resource was managed "
+            f"through {display_url(recorded['base_url'])!r}. Nothing was sent. {RUN_UP_AGAIN}"
+        )
