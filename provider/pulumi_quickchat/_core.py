@@ -58,6 +58,10 @@ CONNECTION_FIELDS = ("api_token", "base_url")
 INPUT_FIELDS = MANAGED_FIELDS + CONNECTION_FIELDS
 
 
+# A value not known until up; pulumi's class takes no arguments but is untyped.
+UNKNOWN: Any = Unknown()  # type: ignore[no-untyped-call]
+
+
 def is_unknown(value: Any) -> bool:
     """During preview, inputs computed from other resources are not known yet."""
     return isinstance(value, Unknown)
@@ -297,6 +301,24 @@ def outputs_of(
     return outs
 
 
+def planned_outputs(inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """The outputs an up would record, worked out without a request, for a preview that
+    calls create or update (the native plugin's). The agent is read from the token, so a
+    preview names it; what is not known yet stays unknown."""
+    outs: dict[str, Any] = {name: inputs.get(name) for name in MANAGED_FIELDS}
+    token, base_url = inputs.get("api_token"), inputs.get("base_url")
+    found = None if is_unknown(token) else _settings.find_token(inputs)
+    outs["scenario_id"] = agent_key(found.value) if found is not None else UNKNOWN
+    outs["base_url"] = (
+        base_url
+        if is_unknown(base_url)
+        else normalize_base_url(_settings.find_base_url(inputs).value)
+    )
+    if token is not None:
+        outs["api_token"] = token
+    return outs
+
+
 def create(inputs: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
     """Adopt the agent the token names and write the desired state over it: one PATCH."""
     client = _settings.connect(inputs)
@@ -344,6 +366,16 @@ def delete(id_: str, olds: Mapping[str, Any]) -> None:
     )
 
 
+def lookup(
+    inputs: Mapping[str, Any], stack_config: Mapping[str, Any] | None = None, *, argument: str
+) -> dict[str, Any]:
+    """An agent's setting as Quickchat reports it now, for the read-only lookup: one GET,
+    nothing recorded. `argument` names where the caller takes a token."""
+    client = _settings.connect(inputs, stack_config, argument=argument)
+    live = client.get_configuration()
+    return {**live.to_api(), "scenario_id": client.scenario_id, "base_url": client.base_url}
+
+
 def _write(
     client: QuickchatClient, desired: RatingConfiguration, command: str
 ) -> RatingConfiguration:
@@ -380,6 +412,13 @@ def _on_recorded_agent(
     usable = [t for t in tokens if agent_key(t.value) == managed]
     if not usable:
         found = ", ".join(f"{t.source} for {agent_key(t.value)!r}" for t in tokens)
+        if not recorded:
+            # `pulumi import` names the agent by its id alone.
+            raise QuickchatConfigError(
+                f"Cannot import AI Agent {managed!r}: no API token set for this run is known "
+                f"to belong to it (found: {found}). Nothing was sent. Set that agent's token "
+                "(the provider's apiToken, or QUICKCHAT_API_TOKEN) and run `pulumi import` again."
+            )
         raise QuickchatConfigError(
             f"This resource manages AI Agent {managed!r}, but no API token set for this run "
             f"is known to belong to it (found: {found}). Nothing was sent. Give this run that "

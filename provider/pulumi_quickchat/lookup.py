@@ -18,7 +18,7 @@ from typing import Any
 
 import pulumi
 
-from . import _settings
+from . import _core, _settings
 
 
 @dataclass(frozen=True)
@@ -52,19 +52,12 @@ def get_conversation_rating_config(
     QUICKCHAT_API_TOKEN / QUICKCHAT_API_BASE_URL, then the default address.
     Raises a QuickchatError subclass with what to do when it cannot.
     """
-    client = _settings.connect(
+    found = _core.lookup(
         {"api_token": api_token, "base_url": base_url},
         _program_config(),
         argument="the lookup's `api_token` argument",
     )
-    live = client.get_configuration()
-    return GetConversationRatingConfigResult(
-        scenario_id=client.scenario_id,
-        base_url=client.base_url,
-        conv_rating_active=live.conv_rating_active,
-        conv_rating_popup_active=live.conv_rating_popup_active,
-        conv_rating_question_codes=list(live.conv_rating_question_codes),
-    )
+    return GetConversationRatingConfigResult(**found)
 
 
 def get_conversation_rating_config_output(
