@@ -1,0 +1,28 @@
+"""What every resource and function of this SDK shares, as a generated SDK's `_utilities.py`.
+
+The version travels with every registration and invoke, so the engine asks
+for this package's own plugin (pulumi-resource-quickchat, installed beside
+this SDK), as generated SDKs do.
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+import pulumi
+
+from .._version import __version__
+
+Args = TypeVar("Args")
+
+
+def resource_opts_defaults() -> pulumi.ResourceOptions:
+    return pulumi.ResourceOptions(version=__version__)
+
+
+def invoke_opts_defaults() -> pulumi.InvokeOptions:
+    return pulumi.InvokeOptions(version=__version__)
+
+
+def invoke_output_opts_defaults() -> pulumi.InvokeOutputOptions:
+    return pulumi.InvokeOutputOptions(version=__version__)
