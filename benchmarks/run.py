@@ -57,7 +57,7 @@ from pulumi.runtime._serialization import _serialize
 
 # From .client, where 0.1.0 had them too, so the suite also runs against older code.
 from pulumi_quickchat.client import CONFIGURATION_PATH, DISABLED_DEFAULTS
-from pulumi_quickchat.emulator import EmulatorAdmin, EmulatorProcess
+from quickchat_emulator import EmulatorAdmin, EmulatorProcess
 
 from support.plugin_host import Engine, PluginHost, to_struct
 

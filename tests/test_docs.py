@@ -31,8 +31,8 @@ from pulumi_quickchat import (
 )
 from pulumi_quickchat.client import _describe_transport_error, worst_case_seconds
 from pulumi_quickchat.conversation_rating import _write, check_inputs
-from pulumi_quickchat.emulator import EmulatorAdmin
 from pulumi_quickchat.errors import GENERIC_HINT, HINTS
+from quickchat_emulator import EmulatorAdmin
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 

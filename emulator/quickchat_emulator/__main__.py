@@ -11,7 +11,7 @@ import time
 from collections.abc import Sequence
 from types import FrameType
 
-from .models import Emulator
+from .rules import Emulator
 from .server import EmulatorServer, require_loopback
 
 DEMO_AGENT = "demo-agent"

@@ -17,13 +17,14 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from pulumi_quickchat.emulator import (
+from quickchat_emulator import (
+    AgentJson,
     EmulatorAdmin,
     EmulatorAdminError,
     EmulatorProcess,
     EmulatorServer,
 )
-from pulumi_quickchat.emulator.models import API_PATH, SCOPE_MESSAGE, AgentJson
+from quickchat_emulator.rules import API_PATH, SCOPE_MESSAGE
 
 DEFAULTS = {
     "conv_rating_active": False,
@@ -522,7 +523,7 @@ def test_cli_demo_without_a_file_prints_the_write_token() -> None:
 
 def test_cli_prints_the_listening_line_first_flushed_and_exits_0_on_sigint() -> None:
     env = {**os.environ, "PYTHONUNBUFFERED": ""}
-    command = [sys.executable, "-m", "pulumi_quickchat.emulator", "--port", "0"]
+    command = [sys.executable, "-m", "quickchat_emulator", "--port", "0"]
     with subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env) as child:
         assert child.stdout is not None
         line = child.stdout.readline()

@@ -17,7 +17,8 @@ from types import TracebackType
 from urllib.parse import unquote, urlsplit
 
 from .admin import EmulatorAdmin
-from .models import ApiFault, ApiResult, Emulator, code_for_status, parse_json_object
+from .answers import ApiFault, ApiResult, code_for_status, parse_json_object
+from .rules import Emulator
 
 ADMIN_PREFIX = "/_emulator"
 
