@@ -37,6 +37,10 @@ def require_loopback(host: str) -> None:
 
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver's default listen backlog is 5; past it the kernel drops new connections,
+    # which clients retry only a second or more later. A fleet connects all at once (a
+    # benchmark opens some 500), so leave room; the kernel caps this at net.core.somaxconn.
+    request_queue_size = 1024
 
     def __init__(self, address: tuple[str, int], emulator: Emulator, verbose: bool) -> None:
         self.emulator = emulator
