@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import re
@@ -57,6 +58,9 @@ class EmulatorProcess:
             first = None
         match = _LISTENING.search(first or "")
         if match is None:
+            # Its stdout can close a moment before it exits: give the exit code time to come.
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._process.wait(timeout=1)
             returncode = self._process.poll()
             self.stop()
             stderr = self.stderr()
