@@ -13,10 +13,12 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 # The emulator is its own distribution (emulator/); the tests, the quick start and the
-# benchmarks all run it.
+# benchmarks all run it. It goes in second: in a venv made before it was split out,
+# upgrading pulumi-quickchat deletes the quickchat-emulator command it used to install.
 $(VENV)/.installed: $(BIN)/python pyproject.toml emulator/pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ./emulator -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e ./emulator
 	touch $@
 
 venv: $(VENV)/.installed
