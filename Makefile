@@ -12,16 +12,20 @@ BIN := $(VENV)/bin
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: $(BIN)/python pyproject.toml
+# The emulator is its own distribution (emulator/); the tests, the quick start and the
+# benchmarks all run it. It goes in second: in a venv made before it was split out,
+# upgrading pulumi-quickchat deletes the quickchat-emulator command it used to install.
+$(VENV)/.installed: $(BIN)/python pyproject.toml emulator/pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e ./emulator
 	touch $@
 
 venv: $(VENV)/.installed
 
 lint: venv
-	$(BIN)/ruff check provider tests examples scripts benchmarks
-	$(BIN)/ruff format --check provider tests examples scripts benchmarks
+	$(BIN)/ruff check provider emulator tests examples scripts benchmarks
+	$(BIN)/ruff format --check provider emulator tests examples scripts benchmarks
 	$(BIN)/mypy
 
 test: lint

@@ -15,7 +15,7 @@ from typing import Any
 
 from pulumi_quickchat import QuickchatClient, QuickchatError
 from pulumi_quickchat.client import worst_case_seconds
-from pulumi_quickchat.emulator import EmulatorAdmin, EmulatorProcess
+from quickchat_emulator import EmulatorAdmin, EmulatorProcess
 
 FAULTS: dict[str, dict[str, Any]] = {
     "503 every time": {"kind": "status", "status": 503},

@@ -56,7 +56,7 @@ from pulumi.runtime import proto
 from pulumi.runtime._serialization import _serialize
 
 from pulumi_quickchat._api import CONFIGURATION_PATH, DISABLED_DEFAULTS
-from pulumi_quickchat.emulator import EmulatorAdmin, EmulatorProcess
+from quickchat_emulator import EmulatorAdmin, EmulatorProcess
 
 from support.plugin_host import Engine, PluginHost, to_struct
 

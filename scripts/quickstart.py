@@ -31,7 +31,7 @@ from typing import Any
 import requests
 import yaml
 
-from pulumi_quickchat.emulator import EmulatorAdmin, EmulatorAdminError, EmulatorProcess
+from quickchat_emulator import EmulatorAdmin, EmulatorAdminError, EmulatorProcess
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "examples" / "basic"

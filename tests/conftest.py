@@ -11,8 +11,7 @@ from collections.abc import Callable, Iterator, Mapping
 
 import pytest
 
-from pulumi_quickchat.emulator import EmulatorAdmin, EmulatorProcess
-from pulumi_quickchat.emulator.models import AgentJson, Scope
+from quickchat_emulator import AgentJson, EmulatorAdmin, EmulatorProcess, Scope
 
 from support.checks import assert_provider_holds_no_secret, assert_token_only_under_api_token
 from support.plugin_host import Engine, PluginHost, secret

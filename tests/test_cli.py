@@ -29,8 +29,7 @@ from typing import Any
 
 import pytest
 
-from pulumi_quickchat.emulator import EmulatorAdmin
-from pulumi_quickchat.emulator.models import AgentJson
+from quickchat_emulator import AgentJson, EmulatorAdmin
 
 from support.checks import config_of, requests_sent
 from support.mock_engine import (

@@ -19,8 +19,7 @@ from pulumi_quickchat import (
 )
 from pulumi_quickchat._api import scenario_id_from_token
 from pulumi_quickchat.client import worst_case_seconds
-from pulumi_quickchat.emulator import EmulatorAdmin
-from pulumi_quickchat.emulator.models import AgentJson
+from quickchat_emulator import AgentJson, EmulatorAdmin
 
 from support.checks import requests_sent, wait_for_logged_fault
 

@@ -30,8 +30,8 @@ from pulumi_quickchat import (
     scenario_id_of,
 )
 from pulumi_quickchat.client import _describe_transport_error, worst_case_seconds
-from pulumi_quickchat.emulator import EmulatorAdmin
 from pulumi_quickchat.errors import GENERIC_HINT, HINTS
+from quickchat_emulator import EmulatorAdmin
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 A_TOKEN = {"quickchat:apiToken": "a-token"}

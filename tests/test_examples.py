@@ -21,8 +21,7 @@ from typing import Any
 import pulumi
 import pytest
 
-from pulumi_quickchat.emulator import EmulatorAdmin
-from pulumi_quickchat.emulator.models import AgentJson
+from quickchat_emulator import AgentJson, EmulatorAdmin
 
 from support.checks import assert_provider_holds_no_secret, config_of, requests_sent
 from support.mock_engine import (

@@ -14,8 +14,7 @@ from typing import Any
 
 import pytest
 
-from pulumi_quickchat.emulator import EmulatorAdmin, EmulatorProcess
-from pulumi_quickchat.emulator.models import AgentJson
+from quickchat_emulator import AgentJson, EmulatorAdmin, EmulatorProcess
 
 from support.checks import config_of, requests_sent, wait_for_logged_fault
 from support.mocks import mocked_program

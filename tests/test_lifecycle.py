@@ -14,8 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from pulumi_quickchat import scenario_id_of
-from pulumi_quickchat.emulator import EmulatorAdmin, EmulatorProcess
-from pulumi_quickchat.emulator.models import AgentJson
+from quickchat_emulator import AgentJson, EmulatorAdmin, EmulatorProcess
 
 from support.checks import (
     assert_token_only_under_api_token,

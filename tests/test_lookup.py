@@ -15,8 +15,7 @@ from pulumi_quickchat import (
     get_conversation_rating_config,
     get_conversation_rating_config_output,
 )
-from pulumi_quickchat.emulator import EmulatorAdmin
-from pulumi_quickchat.emulator.models import AgentJson
+from quickchat_emulator import AgentJson, EmulatorAdmin
 
 from support.checks import requests_sent
 from support.mocks import mocked_program

@@ -1,4 +1,5 @@
-"""What `pip install .` ships: built offline from a copy of the source, then inspected."""
+"""What `pip install .` and `pip install ./emulator` ship: built offline from a copy of
+the source, then inspected."""
 
 from __future__ import annotations
 
@@ -11,14 +12,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_the_wheel_ships_the_typed_package_the_emulator_and_its_command(tmp_path: Path) -> None:
-    source = tmp_path / "source"
+def build_wheel(project: Path, files: tuple[str, ...], package_dir: str, out: Path) -> Path:
+    """Build `project`'s wheel offline from a copy of `files` and `package_dir`."""
+    source = out / "source"
     source.mkdir()
-    for name in ("pyproject.toml", "README.md", "LICENSE"):
-        shutil.copy(ROOT / name, source / name)
+    for name in files:
+        shutil.copy(project / name, source / name)
     shutil.copytree(
-        ROOT / "provider",
-        source / "provider",
+        project / package_dir,
+        source / package_dir,
         ignore=shutil.ignore_patterns("*.egg-info", "__pycache__"),
     )
     subprocess.run(
@@ -31,25 +33,55 @@ def test_the_wheel_ships_the_typed_package_the_emulator_and_its_command(tmp_path
             "--no-build-isolation",
             "--quiet",
             "-w",
-            str(tmp_path / "dist"),
+            str(out / "dist"),
             str(source),
         ],
         check=True,
         timeout=300,
     )
-    (wheel,) = (tmp_path / "dist").glob("pulumi_quickchat-*.whl")
+    (wheel,) = (out / "dist").glob("*.whl")
+    return wheel
+
+
+def wheel_contents(wheel: Path) -> tuple[set[str], str, str]:
+    """The wheel's file names, its METADATA, and its entry_points.txt ("" if none)."""
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
         info = next(n for n in names if n.endswith(".dist-info/METADATA"))
         metadata = archive.read(info).decode()
-        entry_points = archive.read(info.replace("METADATA", "entry_points.txt")).decode()
+        points = info.replace("METADATA", "entry_points.txt")
+        entry_points = archive.read(points).decode() if points in names else ""
+    return names, metadata, entry_points
+
+
+def test_the_provider_wheel_ships_the_typed_package_and_no_emulator(tmp_path: Path) -> None:
+    wheel = build_wheel(ROOT, ("pyproject.toml", "README.md", "LICENSE"), "provider", tmp_path)
+    assert wheel.name.startswith("pulumi_quickchat-")
+    names, metadata, entry_points = wheel_contents(wheel)
     for module in ("__init__", "client", "errors", "_settings", "_core", "conversation_rating"):
         assert f"pulumi_quickchat/{module}.py" in names
     assert "pulumi_quickchat/py.typed" in names
-    for module in ("__main__", "models", "server", "admin"):
-        assert f"pulumi_quickchat/emulator/{module}.py" in names
+    assert not any(name.startswith("pulumi_quickchat/emulator") for name in names)
     assert not any(name.startswith(("tests/", "examples/")) for name in names)
-    assert "quickchat-emulator = pulumi_quickchat.emulator.__main__:main" in entry_points
+    assert "quickchat-emulator" not in entry_points
+    assert "pulumi-resource-quickchat = pulumi_quickchat._plugin:main" in entry_points
+    assert "pulumi_quickchat/pulumi-plugin.json" in names
+    assert "Requires-Python: >=3.11" in metadata
+    assert "License-Expression: Apache-2.0" in metadata
+
+
+def test_the_emulator_wheel_ships_its_typed_package_and_command(tmp_path: Path) -> None:
+    files = ("pyproject.toml", "README.md", "LICENSE")
+    wheel = build_wheel(ROOT / "emulator", files, "quickchat_emulator", tmp_path)
+    assert wheel.name.startswith("quickchat_emulator-0.1.0-")
+    names, metadata, entry_points = wheel_contents(wheel)
+    modules = ("__init__", "__main__", "rules", "tokens", "faults", "server", "admin", "process")
+    for module in modules:
+        assert f"quickchat_emulator/{module}.py" in names
+    assert "quickchat_emulator/py.typed" in names
+    assert not any(name.startswith(("tests/", "pulumi_quickchat/")) for name in names)
+    assert "quickchat-emulator = quickchat_emulator.__main__:main" in entry_points
+    assert "Requires-Dist: requests" in metadata
     assert "Requires-Python: >=3.11" in metadata
     assert "License-Expression: Apache-2.0" in metadata
 

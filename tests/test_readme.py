@@ -16,8 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pulumi_quickchat.emulator import EmulatorAdmin
-from pulumi_quickchat.emulator.models import AgentJson
+from quickchat_emulator import AgentJson, EmulatorAdmin
 
 from support.checks import config_of
 from support.mock_engine import ProgramStack

@@ -7,7 +7,7 @@ import json
 import time
 from typing import Any
 
-from pulumi_quickchat.emulator import EmulatorAdmin
+from quickchat_emulator import EmulatorAdmin
 
 
 def requests_sent(admin: EmulatorAdmin) -> list[str]:

@@ -36,8 +36,7 @@ from pulumi.output import Unknown
 from pulumi.runtime import mocks, rpc, settings, stack
 from pulumi.runtime.sync_await import _sync_await
 
-from pulumi_quickchat.emulator import EmulatorAdmin
-from pulumi_quickchat.emulator.models import AgentJson
+from quickchat_emulator import AgentJson, EmulatorAdmin
 
 from support.plugin_host import (
     TYPE_TOKEN,

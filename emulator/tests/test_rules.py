@@ -10,15 +10,8 @@ from typing import Any
 
 import pytest
 
-from pulumi_quickchat.emulator.models import (
-    API_PATH,
-    POPUP_MISMATCH,
-    SCOPE_MESSAGE,
-    AgentJson,
-    ApiFault,
-    ApiResult,
-    Emulator,
-)
+from quickchat_emulator import AgentJson, ApiFault, ApiResult, Emulator
+from quickchat_emulator.rules import API_PATH, POPUP_MISMATCH, SCOPE_MESSAGE
 
 DEFAULT_CODES = ["HELPFUL_THUMBS", "EXPERIENCE_THUMBS"]
 

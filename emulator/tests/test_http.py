@@ -17,13 +17,14 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from pulumi_quickchat.emulator import (
+from quickchat_emulator import (
+    AgentJson,
     EmulatorAdmin,
     EmulatorAdminError,
     EmulatorProcess,
     EmulatorServer,
 )
-from pulumi_quickchat.emulator.models import API_PATH, SCOPE_MESSAGE, AgentJson
+from quickchat_emulator.rules import API_PATH, SCOPE_MESSAGE
 
 DEFAULTS = {
     "conv_rating_active": False,
@@ -496,6 +497,21 @@ def test_cli_refuses_a_non_loopback_host_and_process_reports_stderr() -> None:
     assert "exit code 2" in str(caught.value)
 
 
+def test_cli_on_a_port_in_use_names_it_and_suggests_a_free_one(
+    emulator_process: EmulatorProcess,
+) -> None:
+    port = urlsplit(emulator_process.url).port
+    command = [sys.executable, "-m", "quickchat_emulator", "--port", str(port)]
+    second = subprocess.run(command, capture_output=True, text=True, timeout=30)
+    assert second.returncode == 1
+    assert second.stdout == ""
+    assert second.stderr == (
+        f"quickchat-emulator: 127.0.0.1 port {port} is already in use; "
+        "use --port 0 for a free port, or another --port\n"
+    )
+    assert emulator_process.admin.health()  # the first one serves on
+
+
 def test_cli_demo_writes_a_private_tokens_file(tmp_path: Path) -> None:
     path = tmp_path / "tokens.json"
     with EmulatorProcess(["--demo", "--tokens-file", str(path)]) as process:
@@ -522,7 +538,7 @@ def test_cli_demo_without_a_file_prints_the_write_token() -> None:
 
 def test_cli_prints_the_listening_line_first_flushed_and_exits_0_on_sigint() -> None:
     env = {**os.environ, "PYTHONUNBUFFERED": ""}
-    command = [sys.executable, "-m", "pulumi_quickchat.emulator", "--port", "0"]
+    command = [sys.executable, "-m", "quickchat_emulator", "--port", "0"]
     with subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env) as child:
         assert child.stdout is not None
         line = child.stdout.readline()

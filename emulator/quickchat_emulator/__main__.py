@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import os
 import signal
@@ -11,7 +12,7 @@ import time
 from collections.abc import Sequence
 from types import FrameType
 
-from .models import Emulator
+from .rules import Emulator
 from .server import EmulatorServer, require_loopback
 
 DEMO_AGENT = "demo-agent"
@@ -80,7 +81,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except _Stop:
         pass
     except OSError as exc:
-        print(f"quickchat-emulator: {exc}", file=sys.stderr)
+        message = str(exc)
+        if exc.errno == errno.EADDRINUSE:
+            # The bare "[Errno 98] Address already in use" names neither the port nor a way out.
+            message = (
+                f"{args.host} port {args.port} is already in use; "
+                "use --port 0 for a free port, or another --port"
+            )
+        print(f"quickchat-emulator: {message}", file=sys.stderr)
         return 1
     finally:
         server.stop()

@@ -17,7 +17,8 @@ from types import TracebackType
 from urllib.parse import unquote, urlsplit
 
 from .admin import EmulatorAdmin
-from .models import ApiFault, ApiResult, Emulator, code_for_status, parse_json_object
+from .answers import ApiFault, ApiResult, code_for_status, parse_json_object
+from .rules import Emulator
 
 ADMIN_PREFIX = "/_emulator"
 
@@ -36,6 +37,10 @@ def require_loopback(host: str) -> None:
 
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver's default listen backlog is 5; past it the kernel drops new connections,
+    # which clients retry only a second or more later. A fleet connects all at once (a
+    # benchmark opens some 500), so leave room; the kernel caps this at net.core.somaxconn.
+    request_queue_size = 1024
 
     def __init__(self, address: tuple[str, int], emulator: Emulator, verbose: bool) -> None:
         self.emulator = emulator
