@@ -27,6 +27,8 @@ lint: venv
 	$(BIN)/ruff check provider emulator tests examples scripts benchmarks
 	$(BIN)/ruff format --check provider emulator tests examples scripts benchmarks
 	$(BIN)/mypy
+	$(BIN)/actionlint .github/workflows/*.yml
+	$(BIN)/zizmor --offline --quiet .github/workflows
 
 test: lint
 	$(BIN)/python -m pytest

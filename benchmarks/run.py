@@ -58,7 +58,9 @@ from pulumi.runtime._serialization import _serialize
 from pulumi_quickchat._api import CONFIGURATION_PATH, DISABLED_DEFAULTS
 from quickchat_emulator import EmulatorAdmin, EmulatorProcess
 
-from support.plugin_host import Engine, PluginHost, to_struct
+from support.engine import Engine
+from support.plugins import PluginHost
+from support.sdk import to_struct
 
 HERE = Path(__file__).resolve().parent
 # pulumi/dynamic/__main__.py serves every call on ThreadPoolExecutor(max_workers=4).
@@ -155,7 +157,7 @@ def _fresh_host(
         spare = Engine(host)
         spare.up("r", {"api_token": admin.create_agent()["tokens"]["write_all"], **ENABLED})
     else:
-        spare.host = host
+        spare.plugin = host
         spare.refresh("r")
     return host, spare
 
@@ -175,7 +177,7 @@ def _walk(
         with host:
             engines = engines or [Engine(host) for _ in programs]
             for engine in engines:
-                engine.host = host
+                engine.plugin = host
             already_open = {entry["connection"] for entry in admin.request_log()}
             admin.clear_request_log()
 

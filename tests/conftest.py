@@ -1,24 +1,35 @@
-"""Shared fixtures: one emulator process per session, a fresh agent per test.
+"""Shared fixtures: one emulator process per session, a fresh agent per test, plugins.
 
-The emulator, the plugin host and the test are three processes talking over
-loopback sockets, as Quickchat, the provider and the Pulumi engine do.
+The emulator, the provider plugins and the test are separate processes
+talking over loopback sockets, as Quickchat, the provider and the Pulumi
+engine do. Every test that starts a plugin also proves, when it ends, that
+no token leaked from it.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Mapping
+from importlib.metadata import version
 
 import pytest
 
 from quickchat_emulator import AgentJson, EmulatorAdmin, EmulatorProcess, Scope
 
 from support.checks import assert_provider_holds_no_secret, assert_token_only_under_api_token
-from support.plugin_host import Engine, PluginHost, secret
+from support.engine import Engine
+from support.plugins import NativePlugin, Plugin, PluginHost
+from support.sdk import CHECKED_AGAINST, secret
 
 # Faults are retried with the real policy, only with shorter waits, so a
 # suite of fault tests stays quick. The README documents these knobs.
 FAST_RETRY_ENV = {"QUICKCHAT_RETRY_BACKOFF": "0.05", "QUICKCHAT_READ_TIMEOUT": "2"}
+
+
+def pytest_report_header() -> str:
+    installed = version("pulumi")
+    note = "" if installed == CHECKED_AGAINST else " (differs: see tests/support/sdk.py first)"
+    return f"pulumi SDK {installed}; tests/support checked against {CHECKED_AGAINST}{note}"
 
 
 @pytest.fixture(scope="session")
@@ -68,36 +79,56 @@ def token(agent: AgentJson) -> str:
 
 
 @pytest.fixture
-def start_host(admin: RecordingAdmin) -> Iterator[Callable[..., PluginHost]]:
-    hosts: list[PluginHost] = []
+def start_plugin(admin: RecordingAdmin) -> Iterator[Callable[..., Plugin]]:
+    """Starts a plugin, "dynamic" (the SDK's plugin host) or "native"; checks it after."""
+    plugins: list[Plugin] = []
 
-    def start(env: dict[str, str] | None = None) -> PluginHost:
-        host = PluginHost({**FAST_RETRY_ENV, **(env or {})})
-        hosts.append(host)
-        return host
+    def start(kind: str = "dynamic", env: dict[str, str] | None = None) -> Plugin:
+        environment = {**FAST_RETRY_ENV, **(env or {})}
+        plugin = PluginHost(environment) if kind == "dynamic" else NativePlugin(env=environment)
+        plugins.append(plugin)
+        return plugin
 
     yield start
     try:
-        _no_token_leaked(hosts, admin)
+        _no_token_leaked(plugins, admin)
     finally:
-        for host in hosts:
-            host.close()
+        for plugin in plugins:
+            plugin.close()
 
 
-def _no_token_leaked(hosts: list[PluginHost], admin: RecordingAdmin) -> None:
-    """Every test that drives a plugin host also proves no token leaked from it.
+@pytest.fixture
+def start_host(start_plugin: Callable[..., Plugin]) -> Callable[..., PluginHost]:
+    def start(env: dict[str, str] | None = None) -> PluginHost:
+        host = start_plugin("dynamic", env)
+        assert isinstance(host, PluginHost)
+        return host
 
-    Checked after the test: each plugin response (tokens only as the value of
-    the secret `api_token`), the plugin's stderr (its log), and every request
-    the emulator saw (the token only in Authorization, which it redacts).
-    """
+    return start
+
+
+@pytest.fixture
+def start_native(start_plugin: Callable[..., Plugin]) -> Callable[..., NativePlugin]:
+    def start(env: dict[str, str] | None = None) -> NativePlugin:
+        plugin = start_plugin("native", env)
+        assert isinstance(plugin, NativePlugin)
+        return plugin
+
+    return start
+
+
+def _no_token_leaked(plugins: list[Plugin], admin: RecordingAdmin) -> None:
+    """Each plugin answer (tokens only as the value of the secret token output), each
+    plugin's log, and every request the emulator saw (the token only in Authorization,
+    which it redacts) are free of every token the test was handed."""
     log = json.dumps(admin.request_log())
     for token in admin.tokens:
         assert token not in log, "a token reached Quickchat outside the Authorization header"
-        for host in hosts:
-            assert_token_only_under_api_token(host.responses, token)
-            assert token not in host.stderr(), "a token reached the plugin's log"
-            assert_provider_holds_no_secret(host.provider, token)
+        for plugin in plugins:
+            assert_token_only_under_api_token(plugin.responses, token)
+            assert token not in plugin.stderr(), "a token reached the plugin's log"
+            if isinstance(plugin, PluginHost):
+                assert_provider_holds_no_secret(plugin.provider, token)
 
 
 @pytest.fixture
@@ -113,3 +144,18 @@ def host(
 @pytest.fixture
 def engine(host: PluginHost) -> Engine:
     return Engine(host)
+
+
+@pytest.fixture
+def native(
+    start_native: Callable[..., NativePlugin], emulator: EmulatorProcess, token: str
+) -> NativePlugin:
+    """The native plugin, its default provider configured from `quickchat:apiToken`."""
+    plugin = start_native()
+    plugin.configure({"apiToken": secret(token), "baseUrl": emulator.url})
+    return plugin
+
+
+@pytest.fixture
+def native_engine(native: NativePlugin) -> Engine:
+    return Engine(native)

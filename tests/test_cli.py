@@ -32,16 +32,16 @@ import pytest
 from quickchat_emulator import AgentJson, EmulatorAdmin
 
 from support.checks import config_of, requests_sent
-from support.mock_engine import (
+from support.example_stacks import (
     DISABLED,
     EXAMPLE_STACKS,
     ExampleStack,
-    Project,
     edit_agents_file,
     fleet_stack,
     rename_sales,
 )
-from support.plugin_host import TYPE_TOKEN
+from support.plugins import DYNAMIC_TYPE
+from support.program import Project
 
 ROOT = Path(__file__).resolve().parents[1]
 NO_CLI = (
@@ -190,7 +190,7 @@ def test_cli_walks_preview_up_noop_drift_refresh_up_destroy(
     for token in setup.tokens:
         assert token not in export
     resources = json.loads(export)["deployment"]["resources"]
-    ours = [r for r in resources if r["type"] == TYPE_TOKEN]
+    ours = [r for r in resources if r["type"] == DYNAMIC_TYPE]
     assert sorted(r["id"] for r in ours) == sorted(setup.agents.values())
     for resource in ours:
         api_token = resource["outputs"].get("api_token")
@@ -229,7 +229,7 @@ def test_cli_fleet_entry_renamed_with_its_previous_name_moves_sending_nothing(
     assert requests_sent(admin) == []
     assert config_of(admin, setup.agents["sales"]) == held
     resources = json.loads(cli("stack", "export").stdout)["deployment"]["resources"]
-    names = sorted(r["urn"].rsplit("::", 1)[1] for r in resources if r["type"] == TYPE_TOKEN)
+    names = sorted(r["urn"].rsplit("::", 1)[1] for r in resources if r["type"] == DYNAMIC_TYPE)
     assert names == ["archive", "sales-eu", "support"]
 
     cli("destroy", "--yes", "--non-interactive")

@@ -12,7 +12,9 @@ import subprocess
 import sys
 import textwrap
 
-from support.plugin_host import serialized_provider
+from pulumi_quickchat import ConversationRatingConfigProvider
+
+from support.sdk import serialized_provider
 
 # `__provider` as pulumi-quickchat 0.1.0 wrote it into state. Never change this
 # string: if this test fails, stacks deployed with 0.1.0 can no longer be
@@ -35,7 +37,7 @@ def run_fresh(code: str) -> str:
 
 
 def test_the_provider_pickles_by_reference_to_its_pinned_import_path() -> None:
-    raw = base64.b64decode(serialized_provider())
+    raw = base64.b64decode(serialized_provider(ConversationRatingConfigProvider()))
     assert b"pulumi_quickchat.conversation_rating" in raw
     assert b"ConversationRatingConfigProvider" in raw
     assert len(raw) < 200  # a reference, not the class's code
@@ -53,7 +55,7 @@ def test_the_provider_written_by_0_1_0_unpickles_in_a_fresh_interpreter() -> Non
 
 
 def test_serialization_is_stable_across_processes() -> None:
-    assert serialized_provider() == PROVIDER_0_1_0
+    assert serialized_provider(ConversationRatingConfigProvider()) == PROVIDER_0_1_0
 
 
 def test_a_fleet_of_hundreds_of_resources_serializes_without_recursion_error() -> None:

@@ -24,20 +24,20 @@ import pytest
 from quickchat_emulator import AgentJson, EmulatorAdmin
 
 from support.checks import assert_provider_holds_no_secret, config_of, requests_sent
-from support.mock_engine import (
+from support.engine import CheckFailed
+from support.example_stacks import (
     DISABLED,
     ENABLED,
     EXAMPLE_STACKS,
     FLEET_POLICY,
     ExampleStack,
-    ProgramStack,
-    Project,
     agents_toml,
     edit_agents_file,
     fleet_stack,
     rename_sales,
 )
-from support.plugin_host import CheckFailed, PluginHost
+from support.plugins import Plugin
+from support.program import ProgramStack, Project
 
 ROOT = Path(__file__).resolve().parents[1]
 # Someone turns rating off in the Dashboard.
@@ -67,13 +67,13 @@ def test_example_walks_preview_up_noop_drift_refresh_up_destroy(
     pulumi_yaml: Path,
     admin: EmulatorAdmin,
     agent: AgentJson,
-    start_host: Callable[[], PluginHost],
+    start_plugin: Callable[..., Plugin],
     tmp_path: Path,
 ) -> None:
     project = Project.load(pulumi_yaml)
     setup = EXAMPLE_STACKS[project.program_dir.name](project, admin, agent, tmp_path)
     stack = ProgramStack(
-        pulumi_yaml, start_host=start_host, config=setup.config, secret_keys=setup.secret_keys
+        pulumi_yaml, start_plugin=start_plugin, config=setup.config, secret_keys=setup.secret_keys
     )
     names = list(setup.agents)
     before = {name: config_of(admin, scenario) for name, scenario in setup.agents.items()}
@@ -144,11 +144,11 @@ def test_example_walks_preview_up_noop_drift_refresh_up_destroy(
 
 
 def _basic_stack(
-    admin: EmulatorAdmin, token: str, start_host: Callable[[], PluginHost]
+    admin: EmulatorAdmin, token: str, start_plugin: Callable[..., Plugin]
 ) -> ProgramStack:
     return ProgramStack(
         ROOT / "examples/basic/Pulumi.yaml",
-        start_host=start_host,
+        start_plugin=start_plugin,
         config={"quickchat:apiToken": token, "quickchat:baseUrl": admin.url},
         secret_keys={"quickchat:apiToken"},
     )
@@ -158,9 +158,9 @@ def test_basic_config_change_previews_as_update_and_ups_with_one_patch(
     admin: EmulatorAdmin,
     agent: AgentJson,
     token: str,
-    start_host: Callable[[], PluginHost],
+    start_plugin: Callable[..., Plugin],
 ) -> None:
-    stack = _basic_stack(admin, token, start_host)
+    stack = _basic_stack(admin, token, start_plugin)
     stack.up()
     requests_sent(admin)
 
@@ -183,9 +183,9 @@ def test_basic_config_change_previews_as_update_and_ups_with_one_patch(
 
 
 def test_basic_typo_in_question_codes_fails_at_preview_naming_the_property(
-    admin: EmulatorAdmin, token: str, start_host: Callable[[], PluginHost]
+    admin: EmulatorAdmin, token: str, start_plugin: Callable[..., Plugin]
 ) -> None:
-    stack = _basic_stack(admin, token, start_host)
+    stack = _basic_stack(admin, token, start_plugin)
     stack.set_config("quickchat-basic:questionCodes", '["HELPFUL_THUMB"]')
     with pytest.raises(CheckFailed) as failed:
         stack.preview()
@@ -201,20 +201,20 @@ FLEET = ROOT / "examples/fleet/Pulumi.yaml"
 def fleet(
     admin: EmulatorAdmin,
     agent: AgentJson,
-    start_host: Callable[[], PluginHost],
+    start_plugin: Callable[..., Plugin],
     tmp_path: Path,
 ) -> tuple[ProgramStack, ExampleStack]:
     """The fleet's stack of three agents, as the walk (and tests/test_cli.py) sets it up."""
     setup = fleet_stack(Project.load(FLEET), admin, agent, tmp_path)
     stack = ProgramStack(
-        FLEET, start_host=start_host, config=setup.config, secret_keys=setup.secret_keys
+        FLEET, start_plugin=start_plugin, config=setup.config, secret_keys=setup.secret_keys
     )
     return stack, setup
 
 
 def _fleet_program(
     admin: EmulatorAdmin,
-    start_host: Callable[[], PluginHost],
+    start_plugin: Callable[..., Plugin],
     tokens: dict[str, str],
     agents_file: Path | None = None,
 ) -> ProgramStack:
@@ -223,7 +223,7 @@ def _fleet_program(
     file = {"quickchat-fleet:agentsFile": str(agents_file)} if agents_file else {}
     return ProgramStack(
         FLEET,
-        start_host=start_host,
+        start_plugin=start_plugin,
         config={**secrets, **file, "quickchat:baseUrl": admin.url},
         secret_keys=set(secrets),
     )
@@ -321,7 +321,8 @@ def test_fleet_rename_with_both_names_still_in_state_previews_the_old_ones_delet
     edit_agents_file(setup, rename_sales(None))
     stack.preview()  # the stand-in records nothing at preview; up below does
     assert stack.up().steps["sales"] == "delete"
-    stack.state["sales"] = stack.state["sales-eu"]  # as if that delete had failed
+    held = stack.engine_of("sales-eu").state
+    held["sales"] = held["sales-eu"]  # as if that delete had failed
     edit_agents_file(setup, lambda entries: _with_previous(entries, "sales-eu", ["sales"]))
     assert stack.preview().steps["sales"] == "delete"
 
@@ -449,12 +450,12 @@ def test_fleet_tokens_of_one_agent_on_an_applied_stack_stop_up_with_state_untouc
 
 
 def test_fleet_shipped_agents_file_previews_one_create_per_entry(
-    admin: EmulatorAdmin, start_host: Callable[[], PluginHost]
+    admin: EmulatorAdmin, start_plugin: Callable[..., Plugin]
 ) -> None:
     # No agentsFile in config: the program reads examples/fleet/agents.toml.
     entries = tomllib.loads((FLEET.parent / "agents.toml").read_text(encoding="utf-8"))["agents"]
     tokens = {e["token_config"]: admin.create_agent()["tokens"]["write_all"] for e in entries}
-    stack = _fleet_program(admin, start_host, tokens)
+    stack = _fleet_program(admin, start_plugin, tokens)
     # The provider's check accepted every setting the file asks for.
     assert stack.preview().steps == {e["name"]: "create" for e in entries}
     assert requests_sent(admin) == []
@@ -625,14 +626,14 @@ def test_fleet_agents_file_mistake_fails_before_any_request_naming_where_and_the
     expected: list[str | tuple[str, ...]],
     admin: EmulatorAdmin,
     token: str,
-    start_host: Callable[[], PluginHost],
+    start_plugin: Callable[..., Plugin],
     tmp_path: Path,
 ) -> None:
     agents_file = tmp_path / "agents.toml"
     if text is not None:
         agents_file.write_text(text, encoding="utf-8")
     tokens = dict.fromkeys(["supportToken", "salesToken"], token)
-    stack = _fleet_program(admin, start_host, tokens, agents_file)
+    stack = _fleet_program(admin, start_plugin, tokens, agents_file)
     with pytest.raises(pulumi.RunError) as failed:
         stack.preview()
     # One line per problem, each naming the file first.
@@ -665,7 +666,7 @@ def test_fleet_unknown_question_code_in_the_data_file_is_the_providers_check_to_
 
 
 def test_fleet_of_50_agents_from_one_data_file_sends_one_request_per_agent_and_step(
-    admin: EmulatorAdmin, start_host: Callable[[], PluginHost], tmp_path: Path
+    admin: EmulatorAdmin, start_plugin: Callable[..., Plugin], tmp_path: Path
 ) -> None:
     names = [f"agent-{n:02d}" for n in range(1, 51)]
     agents = {name: admin.create_agent() for name in names}
@@ -699,7 +700,7 @@ def test_fleet_of_50_agents_from_one_data_file_sends_one_request_per_agent_and_s
 
     write_agents_file()
     stack = _fleet_program(
-        admin, start_host, {key: tokens[name] for name, key in token_keys.items()}, agents_file
+        admin, start_plugin, {key: tokens[name] for name, key in token_keys.items()}, agents_file
     )
     requests_sent(admin)
 

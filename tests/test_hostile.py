@@ -17,8 +17,9 @@ import pytest
 from quickchat_emulator import AgentJson, EmulatorAdmin, EmulatorProcess
 
 from support.checks import config_of, requests_sent, wait_for_logged_fault
+from support.engine import CheckFailed, Engine
 from support.mocks import mocked_program
-from support.plugin_host import CheckFailed, Engine, PluginHost, ProviderError
+from support.plugins import PluginHost, ProviderError
 
 ON = {"conv_rating_active": True}
 ONE_QUESTION = {"conv_rating_active": True, "conv_rating_question_codes": ["HELPFUL_THUMBS"]}
@@ -135,7 +136,7 @@ def test_persistent_faults_end_in_one_clear_error_and_state_stays_true(
     assert len(requests_sent(admin)) == 5
     assert "after 5 attempts" in details
     # Each retry was logged where the engine shows a plugin's stderr.
-    log = engine.host.stderr()
+    log = engine.plugin.stderr()
     for retry in range(1, 5):
         assert f"{METHOD[step]} {admin.url}/v1/api/conversation_ratings/configuration: " in log
         assert f"; retry {retry} of 4 in " in log

@@ -21,7 +21,9 @@ from support.checks import (
     config_of,
     requests_sent,
 )
-from support.plugin_host import UNKNOWN, CheckFailed, Engine, PluginHost, ProviderError
+from support.engine import CheckFailed, Engine
+from support.plugins import PluginHost, ProviderError
+from support.sdk import UNKNOWN
 
 BOTH = ["HELPFUL_THUMBS", "EXPERIENCE_THUMBS"]
 DISABLED = {
@@ -97,7 +99,7 @@ def test_full_lifecycle_preview_up_noop_update_drift_destroy(
     assert config_of(admin, scenario) == DISABLED
     assert "ratings" not in engine.state
 
-    assert_token_only_under_api_token(engine.host.responses, token)
+    assert_token_only_under_api_token(engine.plugin.responses, token)
 
 
 def test_create_adopts_whatever_the_agent_has(engine: Engine, admin: EmulatorAdmin) -> None:
@@ -108,7 +110,7 @@ def test_create_adopts_whatever_the_agent_has(engine: Engine, admin: EmulatorAdm
             "conv_rating_question_codes": ["HELPFUL_THUMBS"],
         }
     )
-    host = engine.host
+    host = engine.plugin
     host.configure(
         {"quickchat:apiToken": agent["tokens"]["write_all"], "quickchat:baseUrl": admin.url}
     )
@@ -139,7 +141,7 @@ def test_token_rotation_for_the_same_agent_writes_nothing_and_is_no_replacement(
     assert requests_sent(admin) == ["GET 200", "PATCH 200"]
     assert config_of(admin, scenario) == DISABLED
     for secret in (token, rotated):
-        assert_token_only_under_api_token(engine.host.responses, secret)
+        assert_token_only_under_api_token(engine.plugin.responses, secret)
 
 
 def test_token_rotation_in_stack_config_writes_nothing(
@@ -154,8 +156,8 @@ def test_token_rotation_in_stack_config_writes_nothing(
     # A new `pulumi up` (a new plugin process) with the rotated token in config.
     rotated = admin.issue_token(agent["scenario_id"], "write_all")
     admin.revoke_token(token)
-    engine.host = start_host()
-    engine.host.configure({"quickchat:apiToken": rotated, "quickchat:baseUrl": admin.url})
+    engine.plugin = start_host()
+    engine.plugin.configure({"quickchat:apiToken": rotated, "quickchat:baseUrl": admin.url})
     assert engine.up("ratings", {"conv_rating_active": True}).action == "same"
     engine.refresh("ratings")
     assert requests_sent(admin) == ["GET 200"]
@@ -224,8 +226,8 @@ def test_a_config_token_now_naming_another_agent_is_refused_with_nothing_sent(
     before = engine.state["ratings"]
     # The next run (a new plugin process) has another agent's token in config.
     other = admin.create_agent()
-    engine.host = start_host()
-    engine.host.configure(
+    engine.plugin = start_host()
+    engine.plugin.configure(
         {"quickchat:apiToken": other["tokens"]["write_all"], "quickchat:baseUrl": admin.url}
     )
     requests_sent(admin)
@@ -246,8 +248,8 @@ def test_a_config_token_now_naming_another_agent_replaces_but_never_resets_the_w
 ) -> None:
     engine.up("ratings", {"conv_rating_active": True})
     other = admin.create_agent()
-    engine.host = start_host()
-    engine.host.configure(
+    engine.plugin = start_host()
+    engine.plugin.configure(
         {"quickchat:apiToken": other["tokens"]["write_all"], "quickchat:baseUrl": admin.url}
     )
     # The new agent is written; resetting the old one needs its token, which
@@ -271,8 +273,8 @@ def test_the_old_agents_token_in_the_environment_completes_a_move_to_another_age
     other = admin.create_agent()
     # Stack config now holds the new agent's token; the old one rides along in
     # QUICKCHAT_API_TOKEN for this run, and is used only for the old agent.
-    engine.host = start_host({"QUICKCHAT_API_TOKEN": token})
-    engine.host.configure(
+    engine.plugin = start_host({"QUICKCHAT_API_TOKEN": token})
+    engine.plugin.configure(
         {"quickchat:apiToken": other["tokens"]["write_all"], "quickchat:baseUrl": admin.url}
     )
     requests_sent(admin)
@@ -452,15 +454,15 @@ def test_per_resource_token_is_recorded_only_under_api_token(
     engine: Engine, admin: EmulatorAdmin, agent: AgentJson
 ) -> None:
     token = admin.issue_token(agent["scenario_id"], "write_all")
-    engine.host.configure({"quickchat:baseUrl": admin.url})
+    engine.plugin.configure({"quickchat:baseUrl": admin.url})
     program = {"conv_rating_active": True, "api_token": token}
     engine.up("ratings", program)
     engine.up("ratings", program)
     engine.refresh("ratings")
     engine.destroy("ratings")
-    assert engine.host.responses, "no responses recorded"
-    assert_token_only_under_api_token(engine.host.responses, token)
-    assert token not in engine.host.stderr()
+    assert engine.plugin.responses, "no responses recorded"
+    assert_token_only_under_api_token(engine.plugin.responses, token)
+    assert token not in engine.plugin.stderr()
     for entry in admin.request_log():
         assert token not in str(entry)
 
@@ -470,7 +472,7 @@ def test_tokens_known_only_by_fingerprint_are_replaced_resetting_first(
 ) -> None:
     # Two tokens that are no JWTs may belong to the same agent: writing the new
     # one first and resetting the old one after would leave that agent off.
-    host = engine.host
+    host = engine.plugin
     olds = {
         "conv_rating_active": True,
         "conv_rating_popup_active": True,
@@ -481,7 +483,7 @@ def test_tokens_known_only_by_fingerprint_are_replaced_resetting_first(
     }
     news = {**olds, "api_token": "new-opaque-token"}
     del news["scenario_id"], news["base_url"]
-    diff = host.diff(olds["scenario_id"], olds, news)
+    diff = host.diff("ratings", olds["scenario_id"], olds, news, news)
     assert list(diff.replaces) == ["api_token"]
     assert diff.deleteBeforeReplace
 
@@ -491,14 +493,14 @@ def test_state_without_a_recorded_agent_falls_back_to_the_id(
 ) -> None:
     # Stack config holds another agent's token; the id still names the agent.
     other = admin.create_agent()
-    engine.host.configure(
+    engine.plugin.configure(
         {"quickchat:apiToken": other["tokens"]["write_all"], "quickchat:baseUrl": admin.url}
     )
     outputs = {**DISABLED, "base_url": admin.url}
     with pytest.raises(ProviderError, match="no API token set for this run"):
-        engine.host.read(agent["scenario_id"], outputs, {})
+        engine.plugin.read("ratings", agent["scenario_id"], outputs, {})
     with pytest.raises(ProviderError, match="no API token set for this run"):
-        engine.host.delete(agent["scenario_id"], outputs)
+        engine.plugin.delete("ratings", agent["scenario_id"], outputs, {})
     assert requests_sent(admin) == []
 
 
@@ -512,8 +514,8 @@ def test_a_refused_recorded_token_gives_way_to_the_next_one_for_the_same_agent(
     # The recorded token was revoked outside Pulumi; a new one rides in the environment.
     admin.revoke_token(token)
     fresh = admin.issue_token(agent["scenario_id"], "write_all")
-    engine.host = start_host({"QUICKCHAT_API_TOKEN": fresh})
-    engine.host.configure({"quickchat:baseUrl": admin.url})
+    engine.plugin = start_host({"QUICKCHAT_API_TOKEN": fresh})
+    engine.plugin.configure({"quickchat:baseUrl": admin.url})
     requests_sent(admin)
     engine.destroy("ratings")
     assert requests_sent(admin) == ["PATCH 401", "PATCH 200"]

@@ -19,8 +19,8 @@ import yaml
 from quickchat_emulator import AgentJson, EmulatorAdmin
 
 from support.checks import config_of
-from support.mock_engine import ProgramStack
-from support.plugin_host import PluginHost
+from support.plugins import Plugin
+from support.program import ProgramStack
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
@@ -48,7 +48,7 @@ def test_each_python_block_runs_against_the_emulator(
     admin: EmulatorAdmin,
     agent: AgentJson,
     token: str,
-    start_host: Callable[[], PluginHost],
+    start_plugin: Callable[..., Plugin],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # What the blocks take from their stack config and environment.
@@ -61,7 +61,7 @@ def test_each_python_block_runs_against_the_emulator(
     (project / "__main__.py").write_text(body)
     stack = ProgramStack(
         project / "Pulumi.yaml",
-        start_host=start_host,
+        start_plugin=start_plugin,
         config={
             "quickchat:apiToken": token,
             "quickchat:baseUrl": admin.url,

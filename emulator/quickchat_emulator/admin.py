@@ -130,6 +130,10 @@ class EmulatorAdmin:
         body = {k: v for k, v in options.items() if v is not None}
         return cast(RateLimitsJson, self._call("PUT", "/rate_limits", body))
 
+    def set_latency(self, seconds: float) -> None:
+        """Make every API request wait `seconds` before it is served, as a round trip would."""
+        self._call("PUT", "/latency", {"seconds": seconds})
+
     def reset(self) -> None:
         self._call("POST", "/reset")
 

@@ -151,6 +151,9 @@ class Emulator:
         self._tokens = Tokens(self._clock)
         self._limits = RateLimits(self._clock)
         self._faults = Faults()
+        # Seconds each API request waits before it is served: the real service's
+        # round trip, for measuring how a client copes with one.
+        self._latency = 0.0
         self._log: list[LogEntryJson] = []
         self._next_seq = 1
 
@@ -240,6 +243,14 @@ class Emulator:
         with self._lock:
             return self._limits.update(body)
 
+    def set_latency(self, body: Mapping[str, object]) -> dict[str, float]:
+        seconds = body.get("seconds")
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
+            raise ApiFault(400, "BAD_REQUEST", "seconds must be a number >= 0")
+        with self._lock:
+            self._latency = float(seconds)
+            return {"seconds": self._latency}
+
     # ---- the public API ----------------------------------------------------------------
 
     def handle_api(
@@ -261,9 +272,10 @@ class Emulator:
         if path == API_PATH and method in ("GET", "PATCH"):
             with self._lock:
                 fault = self._faults.take(method)
-            if fault is not None and fault.wait_seconds > 0:
+                wait = self._latency + (fault.wait_seconds if fault is not None else 0.0)
+            if wait > 0:
                 # Outside the lock: other clients keep being served.
-                time.sleep(fault.wait_seconds)
+                time.sleep(wait)
         lowered = {name.lower(): value for name, value in headers.items()}
         with self._lock:
             token, auth_error = self._tokens.identify(lowered.get("authorization"))

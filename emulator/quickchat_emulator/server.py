@@ -181,6 +181,8 @@ class _Handler(BaseHTTPRequestHandler):
                 return ApiResult(204)
             case "PUT", ["rate_limits"]:
                 return ApiResult(200, emulator.set_rate_limits(body()))
+            case "PUT", ["latency"]:
+                return ApiResult(200, emulator.set_latency(body()))
             case "POST", ["reset"]:
                 emulator.reset()
                 return ApiResult(204)

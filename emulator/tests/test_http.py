@@ -286,6 +286,23 @@ def test_keep_alive_serves_several_requests_on_one_connection(
     assert len(ports) == 1
 
 
+# ---- latency ---------------------------------------------------------------------------
+
+
+def test_latency_makes_every_api_request_wait_until_reset(
+    clean_admin: EmulatorAdmin, quickchat_agent: AgentJson, api: str
+) -> None:
+    clean_admin.set_latency(0.3)
+    started = time.monotonic()
+    response = requests.get(api, headers=bearer(write_token(quickchat_agent)), timeout=5)
+    assert response.ok
+    assert time.monotonic() - started >= 0.3
+    with pytest.raises(EmulatorAdminError, match="seconds must be a number >= 0"):
+        clean_admin.set_latency(-1)
+    clean_admin.reset()
+    assert clean_admin._call("PUT", "/latency", {"seconds": 0}) == {"seconds": 0.0}
+
+
 # ---- rate limits -----------------------------------------------------------------------
 
 
