@@ -21,6 +21,7 @@ from typing import Any
 import pulumi
 import pytest
 
+import pulumi_quickchat
 from quickchat_emulator import AgentJson, EmulatorAdmin
 
 from support.checks import assert_provider_holds_no_secret, config_of, requests_sent
@@ -35,8 +36,10 @@ from support.example_stacks import (
     edit_agents_file,
     fleet_stack,
     rename_sales,
+    setting_of,
+    token_recorded,
 )
-from support.plugins import Plugin
+from support.plugins import NativePlugin, Plugin, installed_plugin
 from support.program import ProgramStack, Project
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,10 +55,12 @@ def _id(path: Path) -> str:
     return str(path.relative_to(ROOT))
 
 
-def test_every_example_is_a_python_project_with_a_stack_to_walk() -> None:
+def test_every_example_is_a_project_with_a_stack_to_walk() -> None:
     for example in sorted(p for p in (ROOT / "examples").iterdir() if p.is_dir()):
-        for name in ("Pulumi.yaml", "__main__.py", "requirements.txt"):
-            assert (example / name).is_file(), f"{example.name} lacks {name}"
+        project = Project.load(example / "Pulumi.yaml")
+        if project.runtime == "python":
+            for name in ("__main__.py", "requirements.txt"):
+                assert (example / name).is_file(), f"{example.name} lacks {name}"
         assert example.name in EXAMPLE_STACKS, f"add a stack setup for examples/{example.name}"
     root = Project.load(ROOT / "Pulumi.yaml")
     assert root.program_dir == ROOT / "examples" / "basic"
@@ -78,67 +83,71 @@ def test_example_walks_preview_up_noop_drift_refresh_up_destroy(
     names = list(setup.agents)
     before = {name: config_of(admin, scenario) for name, scenario in setup.agents.items()}
     requests_sent(admin)
+    # What each run of the program reads through the provider's function.
+    reads = ["GET 200"] * setup.reads_per_run
 
     def held() -> dict[str, dict[str, Any]]:
         return {name: config_of(admin, scenario) for name, scenario in setup.agents.items()}
 
-    # 1. preview: Check and Diff only; nothing reaches Quickchat.
+    def sent() -> list[str]:
+        return sorted(requests_sent(admin))
+
+    # 1. preview: Check and Diff (and, natively, Create with preview set); no write.
     run = stack.preview()
     assert run.steps == dict.fromkeys(names, "create")
     assert run.outputs == setup.exports_at_preview
-    assert requests_sent(admin) == []
+    assert sent() == []
     assert held() == before
     assert stack.state == {}
 
     # 2. up: one PATCH per agent, and each holds what the program asks for.
     run = stack.up()
     assert run.steps == dict.fromkeys(names, "create")
-    assert requests_sent(admin) == ["PATCH 200"] * len(names)
+    assert sent() == sorted(reads + ["PATCH 200"] * len(names))
     assert held() == setup.wanted
     assert run.outputs == setup.exports
     assert {name: state.id for name, state in stack.state.items()} == setup.agents
     for state in stack.state.values():
         # A token given per resource is recorded (refresh and destroy need it); one from
         # stack config is not.
-        assert ("api_token" in state.outputs) is setup.tokens_in_state
+        assert token_recorded(state.outputs) is setup.tokens_in_state
 
-    # 3. up again with nothing changed: no request.
+    # 3. up again with nothing changed: no write.
     run = stack.up()
     assert run.steps == dict.fromkeys(names, "same")
     assert run.outputs == setup.exports
-    assert requests_sent(admin) == []
+    assert sent() == reads
 
     # 4. Someone turns rating off for the first agent in the Dashboard; refresh
     # reads every agent (one GET each), records the edit and writes nothing.
     drifted = names[0]
     admin.edit_configuration(setup.agents[drifted], DASHBOARD_EDIT)
     stack.refresh()
-    assert requests_sent(admin) == ["GET 200"] * len(names)
-    assert stack.state[drifted].outputs["conv_rating_active"] is False
+    assert sent() == ["GET 200"] * len(names)
+    assert setting_of(stack.state[drifted].outputs)["conv_rating_active"] is False
     for name in names[1:]:
-        managed = {k: stack.state[name].outputs[k] for k in ENABLED}
-        assert managed == setup.wanted[name]
+        assert setting_of(stack.state[name].outputs) == setup.wanted[name]
     assert held() == {**setup.wanted, drifted: {**setup.wanted[drifted], **DASHBOARD_EDIT}}
     # The next preview shows the change back, for that agent alone.
     run = stack.preview()
     assert run.steps == {name: "update" if name == drifted else "same" for name in names}
-    assert requests_sent(admin) == []
+    assert sent() == reads
 
     # 5. up puts it back with one PATCH.
     run = stack.up()
     assert run.steps == {name: "update" if name == drifted else "same" for name in names}
-    assert requests_sent(admin) == ["PATCH 200"]
+    assert sent() == sorted([*reads, "PATCH 200"])
     assert held() == setup.wanted
     assert run.outputs == setup.exports
 
     # 6. destroy: one PATCH per agent, back to disabled defaults; state is empty.
     assert sorted(stack.destroy()) == sorted(names)
-    assert requests_sent(admin) == ["PATCH 200"] * len(names)
+    assert sent() == ["PATCH 200"] * len(names)
     assert held() == dict.fromkeys(names, DISABLED)
     assert stack.state == {}
 
-    # The program's own serialized provider went to the plugin host, holding no token.
-    assert stack.providers
+    # A dynamic resource's program serialized its provider, which holds no token.
+    assert bool(stack.providers) is not setup.native
     for provider in stack.providers:
         assert_provider_holds_no_secret(provider, *setup.tokens)
 
@@ -751,7 +760,11 @@ def test_fleet_of_50_agents_from_one_data_file_sends_one_request_per_agent_and_s
 
 @pytest.mark.parametrize(
     "pulumi_yaml",
-    [pytest.param(p, id=_id(p)) for p in PROJECT_FILES if p != ROOT / "Pulumi.yaml"],
+    [
+        pytest.param(p, id=_id(p))
+        for p in PROJECT_FILES
+        if p != ROOT / "Pulumi.yaml" and Project.load(p).runtime == "python"
+    ],
 )
 def test_program_and_dynamic_provider_find_the_repository_virtualenv(pulumi_yaml: Path) -> None:
     project = Project.load(pulumi_yaml)
@@ -770,3 +783,19 @@ def test_the_root_project_names_no_virtualenv_so_program_and_provider_agree() ->
     project = Project.load(ROOT / "Pulumi.yaml")
     assert project.program_dir == ROOT / "examples" / "basic"
     assert "virtualenv" not in project.runtime_options
+
+
+NATIVE_PROJECTS = [p for p in PROJECT_FILES if "plugins" in Project.load(p).document]
+
+
+@pytest.mark.parametrize("pulumi_yaml", [pytest.param(p, id=_id(p)) for p in NATIVE_PROJECTS])
+def test_the_engine_finds_the_native_plugin_where_the_project_says(pulumi_yaml: Path) -> None:
+    # pkg/resource/plugin/host.go `resolvePluginPath`: `path` is relative to the
+    # Pulumi.yaml and must be a directory; sdk/go/common/workspace/plugins.go
+    # `getPluginPath`: the plugin is pulumi-resource-<name> in it.
+    (entry,) = Project.load(pulumi_yaml).document["plugins"]["providers"]
+    assert entry["name"] == "quickchat" and "version" not in entry
+    directory = (pulumi_yaml.parent / entry["path"]).resolve()
+    assert directory.is_dir()
+    with NativePlugin(installed_plugin(directory)) as plugin:
+        assert plugin.plugin_version() == pulumi_quickchat.__version__

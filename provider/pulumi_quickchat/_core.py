@@ -270,9 +270,11 @@ def diff(olds: Mapping[str, Any], news: Mapping[str, Any]) -> Diff:
         # Another agent: write the new one first, then reset the old, so a
         # failure leaves the old agent as it was. Where both may be the same
         # agent (another base URL, or tokens known only by fingerprint), reset
-        # first and write last: the desired state is what remains.
+        # first and write last: the desired state is what remains. So too
+        # where nothing here asks for a replacement but the program forces
+        # one (replaceOnChanges): old and new are then the same agent.
         delete_before_replace=(
-            "base_url" in replaces or ("api_token" in replaces and not agents_known)
+            not replaces or "base_url" in replaces or ("api_token" in replaces and not agents_known)
         ),
     )
 

@@ -44,6 +44,27 @@ class ExampleStack:
     tokens: list[str]
     # Whether each resource records its own token (a secret output) in state.
     tokens_in_state: bool = False
+    # GETs each run of the program sends (a read through the provider's function).
+    reads_per_run: int = 0
+    # Whether the resources are the native provider's (camelCase outputs).
+    native: bool = False
+
+
+CAMEL = {
+    "conv_rating_active": "convRatingActive",
+    "conv_rating_popup_active": "convRatingPopupActive",
+    "conv_rating_question_codes": "convRatingQuestionCodes",
+}
+
+
+def setting_of(outputs: Mapping[str, Any]) -> dict[str, Any]:
+    """The three managed fields of a resource's outputs, by their snake_case names, for the
+    dynamic resource's outputs and the native one's alike."""
+    return {snake: outputs.get(snake, outputs.get(camel)) for snake, camel in CAMEL.items()}
+
+
+def token_recorded(outputs: Mapping[str, Any]) -> bool:
+    return "api_token" in outputs or "apiToken" in outputs
 
 
 def basic_stack(
@@ -59,6 +80,50 @@ def basic_stack(
         exports_at_preview={"scenario_id": COMPUTED, **ENABLED},
         exports={"scenario_id": scenario, **ENABLED},
         tokens=[token],
+    )
+
+
+def native_stack(
+    project: Project, admin: EmulatorAdmin, agent: AgentJson, workdir: Path
+) -> ExampleStack:
+    """Two agents: one through the default provider, one through a provider of its own."""
+    sales = admin.create_agent()
+    tokens = {"support": agent["tokens"]["write_all"], "sales": sales["tokens"]["write_all"]}
+    scenarios = {"support": agent["scenario_id"], "sales": sales["scenario_id"]}
+    return ExampleStack(
+        config={
+            "quickchat:apiToken": tokens["support"],
+            "quickchat:baseUrl": admin.url,
+            f"{project.name}:salesToken": tokens["sales"],
+        },
+        secret_keys={"quickchat:apiToken", f"{project.name}:salesToken"},
+        agents=scenarios,
+        wanted={
+            "support": ENABLED,
+            "sales": {**ENABLED, "conv_rating_question_codes": ["EXPERIENCE_THUMBS"]},
+        },
+        # The plugin reads the agent from the token, so a preview names it.
+        exports_at_preview={"scenario_ids": scenarios, "support_rating_on_now": COMPUTED},
+        exports={"scenario_ids": scenarios, "support_rating_on_now": True},
+        tokens=list(tokens.values()),
+        reads_per_run=1,
+        native=True,
+    )
+
+
+def yaml_stack(
+    project: Project, admin: EmulatorAdmin, agent: AgentJson, workdir: Path
+) -> ExampleStack:
+    scenario, token = agent["scenario_id"], agent["tokens"]["write_all"]
+    return ExampleStack(
+        config={"quickchat:apiToken": token, "quickchat:baseUrl": admin.url},
+        secret_keys={"quickchat:apiToken"},
+        agents={"ratings": scenario},
+        wanted={"ratings": ENABLED},
+        exports_at_preview={"scenarioId": scenario, "convRatingActive": True},
+        exports={"scenarioId": scenario, "convRatingActive": True},
+        tokens=[token],
+        native=True,
     )
 
 
@@ -151,4 +216,6 @@ def fleet_stack(
 EXAMPLE_STACKS: dict[str, Callable[[Project, EmulatorAdmin, AgentJson, Path], ExampleStack]] = {
     "basic": basic_stack,
     "fleet": fleet_stack,
+    "native": native_stack,
+    "yaml": yaml_stack,
 }

@@ -32,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import re
 import runpy
 import threading
 from collections.abc import Callable, Collection, Mapping
@@ -44,7 +45,7 @@ import yaml
 from pulumi.runtime import mocks
 
 from support.engine import Engine, Options, ResourceState
-from support.plugins import DYNAMIC_TYPE, NATIVE_TYPE, Plugin
+from support.plugins import DYNAMIC_TYPE, NATIVE_FUNCTION, NATIVE_TYPE, NativePlugin, Plugin
 from support.sdk import (
     UNKNOWN,
     MockMonitor,
@@ -114,6 +115,34 @@ class ProgramRun:
     steps: dict[str, str] = field(default_factory=dict)
 
 
+_REFERENCE = re.compile(r"\$\{([A-Za-z][\w-]*)\.(\w+)\}")
+
+
+def _run_yaml(document: Mapping[str, Any]) -> None:
+    """A Pulumi YAML program, as far as the examples use the language: resources with
+    literal properties, and outputs that are one `${resource.property}` each (pulumi-yaml
+    is the reference for the rest). Each resource registers as the YAML language host
+    registers it: its type token, its properties by their schema names."""
+    outputs = document.get("outputs") or {}
+    referenced: dict[str, set[str]] = {}
+    for expression in outputs.values():
+        match = _REFERENCE.fullmatch(str(expression))
+        assert match, f"this stand-in reads only ${{resource.property}} outputs: {expression!r}"
+        referenced.setdefault(match[1], set()).add(match[2])
+    resources = {
+        name: pulumi.CustomResource(
+            spec["type"],
+            name,
+            {**dict.fromkeys(referenced.get(name, ())), **(spec.get("properties") or {})},
+        )
+        for name, spec in (document.get("resources") or {}).items()
+    }
+    for key, expression in outputs.items():
+        match = _REFERENCE.fullmatch(str(expression))
+        assert match is not None
+        pulumi.export(key, getattr(resources[match[1]], match[2]))
+
+
 class OptionsMonitor(MockMonitor):
     """The SDK's mock monitor, also keeping each registration's options, which
     `MockResourceArgs` leaves out. Aliases are understood by name only: a
@@ -154,7 +183,17 @@ class EngineMocks(pulumi.runtime.Mocks):
         self._lock = threading.Lock()
 
     def call(self, args: mocks.MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]]]:
-        raise NotImplementedError(f"this stand-in engine serves no functions, got {args.token}")
+        """A function call goes to its provider's plugin as an Invoke."""
+        if args.token != NATIVE_FUNCTION:
+            raise NotImplementedError(f"this stand-in engine serves no function {args.token}")
+        loop = asyncio.get_event_loop()
+        try:
+            ref = args.provider.split("::")[-1] if args.provider else NATIVE_DEFAULT
+            plugin = self.stack._engine(ref).plugin
+            assert isinstance(plugin, NativePlugin)
+            return plugin.invoke(dict(args.args)), []
+        finally:
+            asyncio.set_event_loop(loop)
 
     def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str | None, dict[Any, Any]]:
         # The SDK gave this thread an event loop; building gRPC requests
@@ -446,9 +485,12 @@ class ProgramStack:
         program_dir = str(self.project.program_dir)
 
         def program() -> None:
-            # As the language host does: the program's directory is on
-            # sys.path, and its module is __main__.
-            runpy.run_path(program_dir, run_name="__main__")
+            if self.project.runtime == "yaml":
+                _run_yaml(self.project.document)
+            else:
+                # As the Python language host does: the program's directory is
+                # on sys.path, and its module is __main__.
+                runpy.run_path(program_dir, run_name="__main__")
 
         # The program's directory is the working directory throughout, as
         # under the CLI, so callbacks that run late see it too.
