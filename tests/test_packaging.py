@@ -6,8 +6,19 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import sysconfig
 import zipfile
 from pathlib import Path
+
+import pytest
+
+from quickchat_emulator import AgentJson, EmulatorAdmin
+
+from support.checks import requests_sent
+from support.engine import Engine
+from support.language_host import RequiredPlugin, required_plugins
+from support.plugins import NativePlugin, installed_plugin
+from support.sdk import secret
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -68,6 +79,79 @@ def test_the_provider_wheel_ships_the_typed_package_and_no_emulator(tmp_path: Pa
     assert "pulumi_quickchat/pulumi-plugin.json" in names
     assert "Requires-Python: >=3.11" in metadata
     assert "License-Expression: Apache-2.0" in metadata
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh virtualenv with the provider's wheel installed, as `pip install` installs it.
+
+    Its dependencies (pulumi, requests) come from this test's environment,
+    through a path file, since no index is reachable here; the package itself
+    and its commands come from the wheel alone.
+    """
+    root = tmp_path_factory.mktemp("installed")
+    wheel = build_wheel(ROOT, ("pyproject.toml", "README.md", "LICENSE"), "provider", root)
+    venv = root / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+    python = venv / "bin" / "python"
+    site_packages = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    ours = sysconfig.get_path("purelib")
+    (Path(site_packages) / "dependencies.pth").write_text(ours + "\n")
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", str(wheel)],
+        check=True,
+        timeout=300,
+    )
+    return venv
+
+
+def test_the_installed_package_asks_the_engine_for_no_plugin_to_download(installed: Path) -> None:
+    # The Python language host's discovery, run as it runs it
+    # (support/language_host.py), against the installed wheel.
+    python = installed / "bin" / "python"
+    required = required_plugins(python)
+    assert [plugin for plugin in required if plugin.package == "pulumi-quickchat"] == []
+    # Without its pulumi-plugin.json, the package would name a plugin the
+    # engine would try to download at every preview and up.
+    location = subprocess.run(
+        [
+            str(python),
+            "-c",
+            "import pulumi_quickchat, os; print(os.path.dirname(pulumi_quickchat.__file__))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    plugin_json = Path(location) / "pulumi-plugin.json"
+    kept = plugin_json.read_text()
+    plugin_json.unlink()
+    try:
+        assert RequiredPlugin("pulumi-quickchat", "quickchat", "v0.1.0") in required_plugins(python)
+    finally:
+        plugin_json.write_text(kept)
+
+
+def test_the_installed_plugin_serves_the_lifecycle_import_and_the_function(
+    installed: Path, admin: EmulatorAdmin, agent: AgentJson, token: str
+) -> None:
+    with NativePlugin(installed_plugin(installed / "bin")) as plugin:
+        assert plugin.process.args[0].startswith(str(installed))
+        plugin.configure({"apiToken": secret(token), "baseUrl": admin.url})
+        engine = Engine(plugin)
+        requests_sent(admin)
+        engine.up("ratings", {"convRatingActive": True})
+        engine.refresh("ratings")
+        assert plugin.invoke({})["convRatingActive"] is True
+        engine.destroy("ratings")
+        engine.import_("ratings", agent["scenario_id"])
+        assert requests_sent(admin) == ["PATCH 200", "GET 200", "GET 200", "PATCH 200", "GET 200"]
+        assert engine.state["ratings"].outputs["convRatingActive"] is False
 
 
 def test_the_emulator_wheel_ships_its_typed_package_and_command(tmp_path: Path) -> None:
