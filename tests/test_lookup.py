@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
 
 import pulumi
 import pytest
@@ -18,7 +21,9 @@ from pulumi_quickchat import (
 from quickchat_emulator import AgentJson, EmulatorAdmin
 
 from support.checks import requests_sent
-from support.mocks import mocked_program
+from support.plugins import Plugin
+from support.program import ProgramStack
+from support.sdk import reset_runtime, wait_for_rpcs
 
 EXPECTED_CODES = ["EXPERIENCE_THUMBS"]
 
@@ -96,24 +101,79 @@ def test_lookup_with_a_revoked_token_says_what_to_do(
     assert token not in str(failed.value)
 
 
-def test_lookup_runs_during_preview_too(admin: EmulatorAdmin, rated_agent: AgentJson) -> None:
-    with mocked_program(preview=True) as (loop, _):
-        requests_sent(admin)
-        result = get_conversation_rating_config_output(
-            api_token=rated_agent["tokens"]["read_all"], base_url=admin.url
-        )
-        assert loop.run_until_complete(result.future()) == expected(rated_agent, admin.url)
-        assert requests_sent(admin) == ["GET 200"]
-
-
-def test_lookup_output_takes_a_secret_token_and_gives_a_plain_result(
-    admin: EmulatorAdmin, rated_agent: AgentJson
+def test_lookup_runs_during_preview_too_as_a_data_source(
+    admin: EmulatorAdmin,
+    rated_agent: AgentJson,
+    tmp_path: Path,
+    start_plugin: Callable[..., Plugin],
 ) -> None:
-    with mocked_program(preview=False) as (loop, _):
-        token = pulumi.Output.secret(rated_agent["tokens"]["read_all"])
-        result = get_conversation_rating_config_output(api_token=token, base_url=admin.url)
-        active = result.conv_rating_active
+    program = tmp_path / "program"
+    program.mkdir()
+    (program / "Pulumi.yaml").write_text("name: lookup\nruntime: python\n")
+    (program / "__main__.py").write_text(
+        "import pulumi\nimport pulumi_quickchat as quickchat\n"
+        "token = pulumi.Config().require_secret('reportingToken')\n"
+        "current = quickchat.get_conversation_rating_config_output(api_token=token)\n"
+        "pulumi.export('codes', current.conv_rating_question_codes)\n"
+    )
+    stack = ProgramStack(
+        program / "Pulumi.yaml",
+        start_plugin=start_plugin,
+        config={
+            "quickchat:baseUrl": admin.url,
+            "lookup:reportingToken": rated_agent["tokens"]["read_all"],
+        },
+        secret_keys={"lookup:reportingToken"},
+    )
+    requests_sent(admin)
+    run = stack.preview()
+    assert run.outputs == {"codes": EXPECTED_CODES}
+    # The result holds no token, so it is not secret, though the token was.
+    assert run.secret_outputs == set()
+    assert requests_sent(admin) == ["GET 200"]
 
-        assert loop.run_until_complete(result.future()) == expected(rated_agent, admin.url)
-        assert loop.run_until_complete(active.future()) is True
-        assert loop.run_until_complete(result.is_secret()) is False
+
+class AgentMocks(pulumi.runtime.Mocks):
+    """A unit test's mocks, answering the provider function as the native plugin would."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        return "id", dict(args.inputs)
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[Any]]:
+        self.calls.append((args.token, dict(args.args)))
+        return {
+            "scenarioId": "mocked-agent",
+            "baseUrl": "https://app.quickchat.ai",
+            "convRatingActive": True,
+            "convRatingPopupActive": True,
+            "convRatingQuestionCodes": ["EXPERIENCE_THUMBS"],
+        }, []
+
+
+def test_under_mocks_the_lookup_is_a_function_call_the_tests_mocks_answer(
+    admin: EmulatorAdmin,
+) -> None:
+    # How users unit-test programs: pulumi.runtime.set_mocks, no network.
+    requests_sent(admin)
+    mocks = AgentMocks()
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        reset_runtime(preview=False)
+        pulumi.runtime.set_mocks(mocks, preview=False)
+        result = get_conversation_rating_config(api_token="a-token")
+        output = get_conversation_rating_config_output(api_token=pulumi.Output.secret("b-token"))
+        from_output = loop.run_until_complete(output.future())
+        loop.run_until_complete(wait_for_rpcs())
+    finally:
+        loop.close()
+    assert result.scenario_id == from_output.scenario_id == "mocked-agent"
+    assert result.conv_rating_question_codes == ["EXPERIENCE_THUMBS"]
+    assert mocks.calls == [
+        ("quickchat:index:getConversationRatingConfig", {"apiToken": "a-token"}),
+        ("quickchat:index:getConversationRatingConfig", {"apiToken": "b-token"}),
+    ]
+    assert requests_sent(admin) == []

@@ -9,6 +9,12 @@ another team manages, or to copy one agent's setting to others::
 
 Unlike the resource, a lookup runs during `pulumi preview` too, as data
 sources do.
+
+Under `pulumi.runtime.set_mocks`, the way programs are unit-tested, the lookup
+sends nothing: it becomes a call of the provider function
+`quickchat:index:getConversationRatingConfig`, which the test's
+`Mocks.call` answers (with the result's fields by their camelCase names), as
+for any provider's function.
 """
 
 from __future__ import annotations
@@ -17,8 +23,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import pulumi
+from pulumi.runtime.mocks import MockMonitor
+from pulumi.runtime.settings import get_monitor
 
 from . import _core, _settings
+from ._plugin.schema import CAMEL, FUNCTION_TOKEN
 
 
 @dataclass(frozen=True)
@@ -52,12 +61,24 @@ def get_conversation_rating_config(
     QUICKCHAT_API_TOKEN / QUICKCHAT_API_BASE_URL, then the default address.
     Raises a QuickchatError subclass with what to do when it cannot.
     """
+    if isinstance(get_monitor(), MockMonitor):
+        return _mocked(api_token, base_url)
     found = _core.lookup(
         {"api_token": api_token, "base_url": base_url},
         _program_config(),
         argument="the lookup's `api_token` argument",
     )
     return GetConversationRatingConfigResult(**found)
+
+
+def _mocked(api_token: str | None, base_url: str | None) -> GetConversationRatingConfigResult:
+    """The lookup in a unit test: the test's `Mocks.call` answers, as the native
+    provider's function would."""
+    args = {"apiToken": api_token, "baseUrl": base_url}
+    answer = pulumi.runtime.invoke(FUNCTION_TOKEN, args).value
+    return GetConversationRatingConfigResult(
+        **{name: answer[CAMEL[name]] for name in GetConversationRatingConfigResult.__annotations__}
+    )
 
 
 def get_conversation_rating_config_output(
