@@ -28,7 +28,7 @@ lint: venv
 	$(BIN)/ruff format --check provider emulator tests examples scripts benchmarks
 	$(BIN)/mypy
 	$(BIN)/actionlint .github/workflows/*.yml
-	$(BIN)/zizmor --offline --quiet .github/workflows
+	$(BIN)/zizmor --offline --persona=pedantic --quiet .github/workflows
 
 test: lint
 	$(BIN)/python -m pytest

@@ -1,4 +1,4 @@
-"""The README's troubleshooting table and the code's error messages stay in step.
+"""The troubleshooting page and the code's error messages stay in step.
 
 The messages are produced by the code itself (check on bad inputs, the client
 against the emulator's faults, the provider's guards), then matched against
@@ -33,7 +33,11 @@ from pulumi_quickchat.client import _describe_transport_error, worst_case_second
 from pulumi_quickchat.errors import GENERIC_HINT, HINTS
 from quickchat_emulator import EmulatorAdmin
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+from support.plugins import NativePlugin, ProviderError
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+TROUBLESHOOTING = DOCS / "troubleshooting.md"
+REFERENCE = DOCS / "reference.md"
 A_TOKEN = {"quickchat:apiToken": "a-token"}
 
 
@@ -157,8 +161,9 @@ def test_every_field_check_validates_has_a_case() -> None:
 
 
 def troubleshooting_rows() -> dict[str, str]:
-    text = README.read_text()
-    section = text.split("## Troubleshooting", 1)[1].split("\n## ", 1)[0]
+    # The first table: pulumi-quickchat's own messages (the second is Pulumi's).
+    text = TROUBLESHOOTING.read_text()
+    section = text.split("## From pulumi-quickchat", 1)[1].split("\n## ", 1)[0]
     rows = {}
     for line in section.splitlines():
         match = re.match(r"\| `([^`]+)` \| (.+) \|$", line)
@@ -230,6 +235,9 @@ def guard_messages(admin: EmulatorAdmin, token: str, monkeypatch: pytest.MonkeyP
     messages += messages_from(lambda: update("id", olds, news))
     recorded = {**news, "scenario_id": "another-agent"}
     messages += messages_from(lambda: ConversationRatingConfigProvider().delete("id", recorded))
+    _settings.configure({"quickchat:apiToken": token, "quickchat:baseUrl": admin.url})
+    messages += messages_from(lambda: _core.read("another-agent", {}))  # an import
+    _settings.configure({})
     messages += messages_from(lambda: QuickchatClient(" "))
     messages += messages_from(lambda: QuickchatClient("t", "http://quickchat.example"))
     monkeypatch.delenv("QUICKCHAT_API_TOKEN", raising=False)
@@ -239,40 +247,63 @@ def guard_messages(admin: EmulatorAdmin, token: str, monkeypatch: pytest.MonkeyP
     return messages
 
 
-def all_messages(admin: EmulatorAdmin, token: str, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+def plugin_messages(start_native: Callable[..., NativePlugin]) -> list[str]:
+    """What the native plugin says of a failure that is not Quickchat's."""
+    plugin = start_native()
+    with pytest.raises(ProviderError) as failed:
+        plugin.invoke({}, token="quickchat:index:getSomethingElse")
+    return [failed.value.details]
+
+
+def all_messages(
+    admin: EmulatorAdmin,
+    token: str,
+    monkeypatch: pytest.MonkeyPatch,
+    start_native: Callable[..., NativePlugin],
+) -> list[str]:
     return (
         check_messages()
         + api_messages(admin, token)
         + transport_messages()
         + guard_messages(admin, token, monkeypatch)
+        + plugin_messages(start_native)
     )
 
 
-def test_every_message_the_code_raises_has_a_row_in_the_readme(
-    admin: EmulatorAdmin, token: str, monkeypatch: pytest.MonkeyPatch
+def test_every_message_the_code_raises_has_a_row(
+    admin: EmulatorAdmin,
+    token: str,
+    monkeypatch: pytest.MonkeyPatch,
+    start_native: Callable[..., NativePlugin],
 ) -> None:
     rows = troubleshooting_rows()
-    missing = [m for m in all_messages(admin, token, monkeypatch) if not any(r in m for r in rows)]
-    assert missing == [], "add these to README.md's Troubleshooting table"
+    messages = all_messages(admin, token, monkeypatch, start_native)
+    missing = [m for m in messages if not any(r in m for r in rows)]
+    assert missing == [], "add these to docs/troubleshooting.md"
 
 
-def test_every_row_in_the_readme_matches_a_message_the_code_raises(
-    admin: EmulatorAdmin, token: str, monkeypatch: pytest.MonkeyPatch
+def test_every_row_matches_a_message_the_code_raises(
+    admin: EmulatorAdmin,
+    token: str,
+    monkeypatch: pytest.MonkeyPatch,
+    start_native: Callable[..., NativePlugin],
 ) -> None:
-    messages = all_messages(admin, token, monkeypatch)
+    messages = all_messages(admin, token, monkeypatch, start_native)
     stale = [r for r in troubleshooting_rows() if not any(r in m for m in messages)]
-    assert stale == [], "these README rows match no message the code raises"
+    assert stale == [], "these troubleshooting rows match no message the code raises"
 
 
-def test_each_status_row_says_what_the_error_itself_says() -> None:
+def test_the_status_rows_are_the_codes_own_words_both_ways() -> None:
+    # Every status errors.HINTS knows has a row saying exactly its hint, and
+    # every status row is one HINTS knows.
     rows = troubleshooting_rows()
-    for status, hint in HINTS.items():
-        assert rows[f"HTTP {status}"] == hint
+    status_rows = {key: text for key, text in rows.items() if re.fullmatch(r"HTTP \d{3}", key)}
+    assert status_rows == {f"HTTP {status}": hint for status, hint in HINTS.items()}
     assert GENERIC_HINT.startswith("Unexpected answer from Quickchat")
 
 
-def test_the_readme_states_the_time_bound_the_client_settings_give() -> None:
-    text = README.read_text()
+def test_the_reference_states_the_time_bound_the_client_settings_give() -> None:
+    text = REFERENCE.read_text()
     bound = worst_case_seconds()
     assert f"at most **{bound:g} seconds**" in text
     # A step sends one request, or two when a write's answer contradicts it.

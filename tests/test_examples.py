@@ -470,13 +470,6 @@ def test_fleet_shipped_agents_file_previews_one_create_per_entry(
     assert requests_sent(admin) == []
 
 
-def test_fleet_readme_shows_the_shipped_agents_file() -> None:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    shown = re.findall(r"^```toml\n(.*?)^```", readme, re.MULTILINE | re.DOTALL)
-    assert len(shown) == 1
-    assert shown[0] in (FLEET.parent / "agents.toml").read_text(encoding="utf-8")
-
-
 POLICY = "[defaults]\nconv_rating_active = true\n"
 SUPPORT = '\n[[agents]]\nname = "support"\ntoken_config = "supportToken"\n'
 # A data file with a mistake, and what its message must say: where, and the fix.
@@ -799,3 +792,18 @@ def test_the_engine_finds_the_native_plugin_where_the_project_says(pulumi_yaml: 
     assert directory.is_dir()
     with NativePlugin(installed_plugin(directory)) as plugin:
         assert plugin.plugin_version() == pulumi_quickchat.__version__
+
+
+def test_the_examples_point_outside_their_folder_only_where_the_reference_says() -> None:
+    # docs/reference.md, "Examples outside this checkout", names each of these
+    # and the edit that makes a copy stand alone.
+    guide = (ROOT / "docs" / "reference.md").read_text(encoding="utf-8")
+    section = guide.split("## Examples outside this checkout", 1)[1]
+    for example in sorted(p for p in (ROOT / "examples").iterdir() if p.is_dir()):
+        outside = set(re.findall(r"\.\./[^\s\"']*", (example / "Pulumi.yaml").read_text()))
+        requirements = example / "requirements.txt"
+        if requirements.exists():
+            outside |= set(re.findall(r"\.\./[^\s]*", requirements.read_text()))
+        assert outside <= {"../../.venv", "../../.venv/bin", "../.."}, example.name
+        for reference in outside:
+            assert f"`{reference}`" in section or "../../.venv" in section, reference

@@ -236,7 +236,7 @@ def test_a_config_token_now_naming_another_agent_is_refused_with_nothing_sent(
     details = failed.value.details
     assert f"This resource manages AI Agent {agent['scenario_id']!r}" in details
     assert f"stack config quickchat:apiToken for {other['scenario_id']!r}" in details
-    assert "QUICKCHAT_API_TOKEN=<token>" in details and "pulumi state delete" in details
+    assert "read -rs QUICKCHAT_API_TOKEN" in details and "pulumi state delete" in details
     assert requests_sent(admin) == []
     assert engine.state["ratings"] == before
     assert config_of(admin, agent["scenario_id"])["conv_rating_active"] is True
@@ -254,7 +254,7 @@ def test_a_config_token_now_naming_another_agent_replaces_but_never_resets_the_w
     )
     # The new agent is written; resetting the old one needs its token, which
     # this run has not got: that step fails and the old resource waits in state.
-    with pytest.raises(ProviderError, match="QUICKCHAT_API_TOKEN=<token>"):
+    with pytest.raises(ProviderError, match="read -rs QUICKCHAT_API_TOKEN"):
         engine.up("ratings", {"conv_rating_active": True})
     assert engine.state["ratings"].id == other["scenario_id"]
     assert [r.id for r in engine.pending_delete] == [agent["scenario_id"]]

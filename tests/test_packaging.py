@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import tarfile
 import zipfile
 from pathlib import Path
 
@@ -75,7 +76,7 @@ def test_the_provider_wheel_ships_the_typed_package_and_no_emulator(tmp_path: Pa
     assert not any(name.startswith("pulumi_quickchat/emulator") for name in names)
     assert not any(name.startswith(("tests/", "examples/")) for name in names)
     assert "quickchat-emulator" not in entry_points
-    assert "pulumi-resource-quickchat = pulumi_quickchat._plugin:main" in entry_points
+    assert "pulumi-resource-quickchat = pulumi_quickchat._plugin.server:main" in entry_points
     assert "pulumi_quickchat/pulumi-plugin.json" in names
     assert "Requires-Python: >=3.11" in metadata
     assert "License-Expression: Apache-2.0" in metadata
@@ -213,3 +214,86 @@ def test_a_type_checker_catches_a_misspelt_name_and_still_knows_the_client(
     assert result.returncode == 1, result.stdout
     assert 'has no attribute "ConversationRatingConfg"' in result.stdout
     assert '"RatingConfiguration" has no attribute "conv_rating_activ"' in result.stdout
+
+
+def _tracked_copy(source: Path, destination: Path) -> Path:
+    """The repository's tracked files, as a fresh clone has them."""
+    listed = subprocess.run(
+        ["git", "-C", str(source), "ls-files"], capture_output=True, text=True, check=True
+    ).stdout.split()
+    for name in listed:
+        (destination / name).parent.mkdir(parents=True, exist_ok=True)
+        if (source / name).is_file():
+            shutil.copy2(source / name, destination / name)
+    return destination
+
+
+@pytest.mark.parametrize("project", [".", "emulator"])
+def test_the_release_builds_pass_twine_check_and_the_sdist_ships_no_tests(
+    project: str, tmp_path: Path
+) -> None:
+    # What .github/workflows/release.yml does: `python -m build`, then `twine check`.
+    checkout = _tracked_copy(ROOT, tmp_path / "checkout")
+    dist = tmp_path / "dist"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "build",
+            "--no-isolation",
+            "--outdir",
+            str(dist),
+            str(checkout / project),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
+    (sdist_path,) = dist.glob("*.tar.gz")
+    (wheel,) = dist.glob("*.whl")
+    subprocess.run(
+        [sys.executable, "-m", "twine", "check", "--strict", str(sdist_path), str(wheel)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    with tarfile.open(sdist_path) as sdist:
+        names = {name.split("/", 1)[1] for name in sdist.getnames() if "/" in name}
+    # The sdist ships no tests (they need the repository around them), and the
+    # provider's ships its documentation and examples.
+    assert not any(name.startswith(("tests/", "benchmarks/")) for name in names)
+    if project == ".":
+        assert {"docs/reference.md", "examples/native/__main__.py", "CHANGELOG.md"} <= names
+        assert not any(name.startswith("emulator/") for name in names)
+        assert "provider/pulumi_quickchat/pulumi-plugin.json" in names
+    _, metadata, _ = wheel_contents(wheel)
+    assert "Description-Content-Type: text/markdown" in metadata
+    assert "Classifier: Typing :: Typed" in metadata
+    assert "Classifier: Programming Language :: Python :: 3.13" in metadata
+    assert "Project-URL" not in metadata  # none invented
+
+
+def test_one_version_for_both_distributions_and_the_plugin(tmp_path: Path) -> None:
+    from pulumi_quickchat import __version__
+    from pulumi_quickchat._plugin.schema import SCHEMA
+    from quickchat_emulator import __version__ as emulator_version
+
+    assert __version__ == emulator_version == SCHEMA["version"]
+    release = [sys.executable, str(ROOT / "scripts" / "check_release.py"), f"v{__version__}"]
+    # Until CHANGELOG.md has this version's heading, the release check stops the tag ...
+    checked = subprocess.run(release, capture_output=True, text=True)
+    assert checked.returncode == 1
+    assert f"CHANGELOG.md has no heading `## [{__version__}]`" in checked.stderr
+    # ... and passes once it has one (as CONTRIBUTING.md's release steps make it).
+    copy = _tracked_copy(ROOT, tmp_path / "checkout")
+    changelog = copy / "CHANGELOG.md"
+    changelog.write_text(
+        changelog.read_text().replace("## [Unreleased]", f"## [Unreleased]\n\n## [{__version__}]")
+    )
+    release[1] = str(copy / "scripts" / "check_release.py")
+    assert subprocess.run(release, capture_output=True, text=True).returncode == 0
+    release[2] = "v9.9.9"
+    assert (
+        "says 0.1.0, the tag v9.9.9"
+        in subprocess.run(release, capture_output=True, text=True).stderr
+    )

@@ -1,7 +1,7 @@
 """One AI Agent asks its visitors to rate the conversation, with a popup and both questions.
 
 The agent is the one the API token belongs to: set it once per stack with
-`pulumi config set --secret quickchat:apiToken <token>`.
+`pulumi config set --secret quickchat:apiToken`, which prompts for it.
 """
 
 import pulumi

@@ -424,8 +424,8 @@ def _on_recorded_agent(
         raise QuickchatConfigError(
             f"This resource manages AI Agent {managed!r}, but no API token set for this run "
             f"is known to belong to it (found: {found}). Nothing was sent. Give this run that "
-            "agent's token, e.g. `QUICKCHAT_API_TOKEN=<token> pulumi destroy` (or refresh, or "
-            "up); if the agent no longer matters, remove it from state with `pulumi state "
+            f"agent's token in QUICKCHAT_API_TOKEN ({READ_TOKEN_QUIETLY}) and run the command "
+            "again; if the agent no longer matters, remove it from state with `pulumi state "
             "delete <urn>`."
         )
     base_url = _settings.find_base_url(recorded).value
@@ -439,6 +439,8 @@ def _on_recorded_agent(
 
 
 RUN_UP_AGAIN = "Run `pulumi up` again to replace the resource, now that this is known."
+# Reads a token into the environment without echoing it or leaving it in shell history.
+READ_TOKEN_QUIETLY = "`read -rs QUICKCHAT_API_TOKEN && export QUICKCHAT_API_TOKEN` reads it unseen"
 
 
 def _refuse_another_agent(

@@ -1,0 +1,108 @@
+"""`pulumi-resource-quickchat`: the native provider plugin, started as the engine starts plugins.
+
+The engine runs the plugin with its own address as the last argument (after
+`--logtostderr`, `-v=N` or `--tracing X` when it passes them) and reads the
+port from the first line of stdout (pulumi/pulumi `pkg/resource/plugin/
+plugin.go`, `newPlugin` and `buildPluginArguments`). pulumi's
+`provider.experimental.server.ProviderServicer` translates the gRPC calls;
+this module serves it in place of that package's `main` for one reason:
+errors. Its handlers turn every exception into gRPC UNKNOWN, and from pulumi
+3.261 on append a Python traceback to the message, so a user whose token
+expired would read a stack trace. Here a Quickchat error reaches the engine
+as its own sentence, naming the fields as this provider's schema does; any
+other exception is a bug, reported by type and message with its traceback in
+the plugin's log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sys
+import traceback
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import grpc
+import grpc.aio
+from pulumi.provider.experimental.server import ProviderServicer
+from pulumi.runtime.proto import provider_pb2_grpc
+
+from .._version import __version__
+from ..errors import QuickchatError
+from .provider import QuickchatProvider, _in_schema_names
+
+Handler = Callable[[Any, Any, grpc.aio.ServicerContext], Awaitable[Any]]
+log = logging.getLogger("pulumi_quickchat")
+
+
+def _raised(error: BaseException) -> BaseException:
+    # pulumi >= 3.261 re-raises a plain Exception from inside `except`; the
+    # exception the provider raised is its __context__.
+    while type(error) is Exception and error.__context__ is not None:
+        error = error.__context__
+    return error
+
+
+def _with_plain_errors(handler: Handler) -> Handler:
+    async def serve(self: Any, request: Any, context: grpc.aio.ServicerContext) -> Any:
+        try:
+            return await handler(self, request, context)
+        except NotImplementedError:
+            raise
+        except Exception as exc:  # every failure becomes one sentence for the engine
+            error = _raised(exc)
+            if isinstance(error, QuickchatError):
+                message = _in_schema_names(str(error))
+            else:
+                log.error("".join(traceback.format_exception(error)))
+                message = f"pulumi-resource-quickchat failed: {type(error).__name__}: {error}"
+            await context.abort(grpc.StatusCode.UNKNOWN, message)
+
+    return serve
+
+
+class _Servicer(ProviderServicer):
+    pass
+
+
+for _rpc in (
+    "CheckConfig",
+    "Configure",
+    "Check",
+    "Diff",
+    "Create",
+    "Read",
+    "Update",
+    "Delete",
+    "Invoke",
+    "GetSchema",
+):
+    setattr(_Servicer, _rpc, _with_plain_errors(getattr(ProviderServicer, _rpc)))
+
+
+async def _serve(engine_address: str) -> None:
+    # No cap on calls in flight: the engine bounds them (`--parallel`), and
+    # every request to Quickchat leaves the loop for a thread (provider.py).
+    server = grpc.aio.server()
+    servicer = _Servicer(sys.argv[1:], __version__, QuickchatProvider(), engine_address)
+    provider_pb2_grpc.add_ResourceProviderServicer_to_server(servicer, server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    # The engine reads exactly this line; nothing may be printed before it.
+    sys.stdout.write(f"{port}\n")
+    sys.stdout.flush()
+    await server.wait_for_termination()
+
+
+def main() -> None:
+    """Serve until the engine stops the plugin. Its address is the last argument."""
+    arguments = [a for a in sys.argv[1:] if not a.startswith("-")]
+    if not arguments:
+        sys.exit(
+            "pulumi-resource-quickchat is a Pulumi provider plugin, started by the Pulumi CLI "
+            "with the engine's address (docs/native.md says how a program finds it)."
+        )
+    with contextlib.suppress(KeyboardInterrupt):  # the engine's way to stop a plugin
+        asyncio.run(_serve(arguments[-1]))
