@@ -8,6 +8,7 @@ no token leaked from it.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Iterator, Mapping
 from importlib.metadata import version
@@ -98,23 +99,15 @@ def start_plugin(admin: RecordingAdmin) -> Iterator[Callable[..., Plugin]]:
 
 
 @pytest.fixture
-def start_host(start_plugin: Callable[..., Plugin]) -> Callable[..., PluginHost]:
-    def start(env: dict[str, str] | None = None) -> PluginHost:
-        host = start_plugin("dynamic", env)
-        assert isinstance(host, PluginHost)
-        return host
-
-    return start
+def start_host(start_plugin: Callable[..., Plugin]) -> Callable[..., Plugin]:
+    """Starts the dynamic plugin host: `start_host(env=None)`."""
+    return functools.partial(start_plugin, "dynamic")
 
 
 @pytest.fixture
-def start_native(start_plugin: Callable[..., Plugin]) -> Callable[..., NativePlugin]:
-    def start(env: dict[str, str] | None = None) -> NativePlugin:
-        plugin = start_plugin("native", env)
-        assert isinstance(plugin, NativePlugin)
-        return plugin
-
-    return start
+def start_native(start_plugin: Callable[..., Plugin]) -> Callable[..., Plugin]:
+    """Starts the native plugin: `start_native(env=None)`."""
+    return functools.partial(start_plugin, "native")
 
 
 def _no_token_leaked(plugins: list[Plugin], admin: RecordingAdmin) -> None:

@@ -11,6 +11,7 @@ move from the dynamic resource to the native one without touching the agent.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -29,6 +30,7 @@ ON = {"conv_rating_active": True, "conv_rating_popup_active": True}
 DISABLED = {"conv_rating_active": False, "conv_rating_popup_active": False}
 
 DYNAMIC_PROGRAM = """
+import functools
 import json
 import pulumi
 import pulumi_quickchat as quickchat
@@ -70,6 +72,14 @@ def stack_of(
     )
 
 
+@pytest.fixture
+def make_stack(
+    tmp_path: Path, start_plugin: Callable[..., Plugin], admin: EmulatorAdmin, token: str
+) -> Callable[..., ProgramStack]:
+    """`stack_of` for this test's agent: keyword arguments `native`, `options`, `source`."""
+    return functools.partial(stack_of, tmp_path, start_plugin, admin, token)
+
+
 def set_codes(stack: ProgramStack, codes: list[str]) -> None:
     stack.set_config("engine-test:codes", str(codes).replace("'", '"'))
 
@@ -83,8 +93,7 @@ def form(request: pytest.FixtureRequest) -> str:
 
 
 def test_refresh_and_destroy_use_the_provider_config_the_last_up_recorded(
-    tmp_path: Path,
-    start_plugin: Callable[..., Plugin],
+    make_stack: Callable[..., ProgramStack],
     admin: EmulatorAdmin,
     agent: AgentJson,
     token: str,
@@ -93,7 +102,7 @@ def test_refresh_and_destroy_use_the_provider_config_the_last_up_recorded(
     # The engine loads providers from state for refresh and destroy
     # (deployment.go `EnsureProvider`): a token switched in stack config since
     # the last up is not used until the next up.
-    stack = stack_of(tmp_path, start_plugin, admin, token, native=form == "native")
+    stack = make_stack(native=form == "native")
     stack.up()
     other = admin.create_agent()
     stack.set_config("quickchat:apiToken", other["tokens"]["write_all"], is_secret=True)
@@ -108,15 +117,13 @@ def test_refresh_and_destroy_use_the_provider_config_the_last_up_recorded(
 
 
 def test_refresh_first_finds_a_dashboard_edit_and_up_puts_it_back(
-    tmp_path: Path,
-    start_plugin: Callable[..., Plugin],
+    make_stack: Callable[..., ProgramStack],
     admin: EmulatorAdmin,
     agent: AgentJson,
-    token: str,
     form: str,
 ) -> None:
     # `pulumi preview --refresh`, `pulumi up --refresh`, or `options: refresh: always`.
-    stack = stack_of(tmp_path, start_plugin, admin, token, native=form == "native")
+    stack = make_stack(native=form == "native")
     stack.up()
     admin.edit_configuration(agent["scenario_id"], DISABLED)
     requests_sent(admin)
@@ -131,9 +138,10 @@ def test_refresh_first_finds_a_dashboard_edit_and_up_puts_it_back(
 
 
 def test_a_protected_resource_is_not_destroyed_and_nothing_is_sent(
-    tmp_path: Path, start_plugin: Callable[..., Plugin], admin: EmulatorAdmin, token: str
+    make_stack: Callable[..., ProgramStack],
+    admin: EmulatorAdmin,
 ) -> None:
-    stack = stack_of(tmp_path, start_plugin, admin, token, options="protect=True")
+    stack = make_stack(options="protect=True")
     stack.up()
     requests_sent(admin)
     with pytest.raises(Protected, match="protected"):
@@ -143,18 +151,12 @@ def test_a_protected_resource_is_not_destroyed_and_nothing_is_sent(
 
 
 def test_retain_on_delete_leaves_the_agent_as_it_is_and_sends_nothing(
-    tmp_path: Path,
-    start_plugin: Callable[..., Plugin],
+    make_stack: Callable[..., ProgramStack],
     admin: EmulatorAdmin,
     agent: AgentJson,
-    token: str,
     form: str,
 ) -> None:
-    stack = stack_of(
-        tmp_path,
-        start_plugin,
-        admin,
-        token,
+    stack = make_stack(
         native=form == "native",
         options="retain_on_delete=True",
     )
@@ -167,14 +169,12 @@ def test_retain_on_delete_leaves_the_agent_as_it_is_and_sends_nothing(
 
 
 def test_ignored_changes_are_neither_previewed_nor_sent(
-    tmp_path: Path, start_plugin: Callable[..., Plugin], admin: EmulatorAdmin, token: str, form: str
+    make_stack: Callable[..., ProgramStack],
+    admin: EmulatorAdmin,
+    form: str,
 ) -> None:
     name = "convRatingQuestionCodes" if form == "native" else "conv_rating_question_codes"
-    stack = stack_of(
-        tmp_path,
-        start_plugin,
-        admin,
-        token,
+    stack = make_stack(
         native=form == "native",
         options=f"ignore_changes=[{name!r}]",
     )
@@ -187,16 +187,13 @@ def test_ignored_changes_are_neither_previewed_nor_sent(
 
 
 def test_replace_on_changes_has_no_effect_on_the_dynamic_resource(
-    tmp_path: Path, start_plugin: Callable[..., Plugin], admin: EmulatorAdmin, token: str
+    make_stack: Callable[..., ProgramStack],
+    admin: EmulatorAdmin,
 ) -> None:
     # The engine matches replaceOnChanges against the keys a provider reports
     # changed (step_generator.go `applyReplaceOnChanges`), which the dynamic
     # provider host never forwards: the change is an update.
-    stack = stack_of(
-        tmp_path,
-        start_plugin,
-        admin,
-        token,
+    stack = make_stack(
         options="replace_on_changes=['conv_rating_question_codes']",
     )
     stack.up()
@@ -207,21 +204,15 @@ def test_replace_on_changes_has_no_effect_on_the_dynamic_resource(
 
 
 def test_a_replacement_the_program_forces_resets_first_so_the_agent_ends_as_asked(
-    tmp_path: Path,
-    start_plugin: Callable[..., Plugin],
+    make_stack: Callable[..., ProgramStack],
     admin: EmulatorAdmin,
     agent: AgentJson,
-    token: str,
 ) -> None:
     # replaceOnChanges replaces the native resource; old and new are the same
     # agent, so creating first and deleting after would leave rating off. The
     # provider asks the engine to delete first whenever it replaces nothing
     # itself (continueStepsFromDiff takes its deleteBeforeReplace).
-    stack = stack_of(
-        tmp_path,
-        start_plugin,
-        admin,
-        token,
+    stack = make_stack(
         native=True,
         options="replace_on_changes=['convRatingQuestionCodes']",
     )
@@ -235,8 +226,7 @@ def test_a_replacement_the_program_forces_resets_first_so_the_agent_ends_as_aske
 
 
 def test_delete_before_replace_resets_the_old_agent_before_writing_the_new(
-    tmp_path: Path,
-    start_plugin: Callable[..., Plugin],
+    make_stack: Callable[..., ProgramStack],
     admin: EmulatorAdmin,
     agent: AgentJson,
     token: str,
@@ -245,9 +235,7 @@ def test_delete_before_replace_resets_the_old_agent_before_writing_the_new(
         "conv_rating_active=True,",
         'conv_rating_active=True,\n    api_token=config.require_secret("token"),',
     )
-    stack = stack_of(
-        tmp_path, start_plugin, admin, token, options="delete_before_replace=True", source=source
-    )
+    stack = make_stack(options="delete_before_replace=True", source=source)
     stack.set_config("engine-test:token", token, is_secret=True)
     stack.up()
     other = admin.create_agent()
@@ -267,9 +255,10 @@ def test_delete_before_replace_resets_the_old_agent_before_writing_the_new(
 
 
 def test_an_untargeted_resource_is_neither_checked_nor_sent(
-    tmp_path: Path, start_plugin: Callable[..., Plugin], admin: EmulatorAdmin, token: str
+    make_stack: Callable[..., ProgramStack],
+    admin: EmulatorAdmin,
 ) -> None:
-    stack = stack_of(tmp_path, start_plugin, admin, token)
+    stack = make_stack()
     stack.up()
     set_codes(stack, BOTH)
     requests_sent(admin)
@@ -280,13 +269,11 @@ def test_an_untargeted_resource_is_neither_checked_nor_sent(
 
 
 def test_state_delete_forgets_the_resource_and_sends_nothing(
-    tmp_path: Path,
-    start_plugin: Callable[..., Plugin],
+    make_stack: Callable[..., ProgramStack],
     admin: EmulatorAdmin,
     agent: AgentJson,
-    token: str,
 ) -> None:
-    stack = stack_of(tmp_path, start_plugin, admin, token)
+    stack = make_stack()
     stack.up()
     requests_sent(admin)
     stack.state_delete("ratings")
@@ -311,22 +298,20 @@ def test_the_dynamic_resource_cannot_be_imported_as_the_engine_calls_read(
 
 
 def test_moving_from_the_dynamic_to_the_native_resource_never_resets_the_agent(
-    tmp_path: Path,
-    start_plugin: Callable[..., Plugin],
+    make_stack: Callable[..., ProgramStack],
     admin: EmulatorAdmin,
     agent: AgentJson,
-    token: str,
 ) -> None:
     # docs/native.md: `pulumi state delete` the dynamic resource, change the
     # program, `pulumi import` the native one, `pulumi up`.
     scenario = agent["scenario_id"]
-    stack = stack_of(tmp_path, start_plugin, admin, token)
+    stack = make_stack()
     stack.up()
     wanted = config_of(admin, scenario)
     requests_sent(admin)
 
     stack.state_delete("ratings")
-    (tmp_path / "program" / "__main__.py").write_text(NATIVE_PROGRAM.replace("{options}", ""))
+    (stack.project.program_dir / "__main__.py").write_text(NATIVE_PROGRAM.replace("{options}", ""))
     imported = stack.import_("ratings", scenario, NATIVE_DEFAULT)
     assert requests_sent(admin) == ["GET 200"]
     assert imported.inputs["convRatingQuestionCodes"] == ["HELPFUL_THUMBS"]

@@ -43,6 +43,9 @@ def rated_agent(admin: EmulatorAdmin) -> AgentJson:
 def clean_config(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     for name in ("QUICKCHAT_API_TOKEN", "QUICKCHAT_API_BASE_URL"):
         monkeypatch.delenv(name, raising=False)
+    # No program's runtime (an earlier test's mocks) is left around: the
+    # lookup is called here as a plain function, outside any program.
+    reset_runtime(preview=False)
     set_all_config({})
     yield
     set_all_config({})

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -114,15 +114,13 @@ def native_stack(
 def yaml_stack(
     project: Project, admin: EmulatorAdmin, agent: AgentJson, workdir: Path
 ) -> ExampleStack:
-    scenario, token = agent["scenario_id"], agent["tokens"]["write_all"]
-    return ExampleStack(
-        config={"quickchat:apiToken": token, "quickchat:baseUrl": admin.url},
-        secret_keys={"quickchat:apiToken"},
-        agents={"ratings": scenario},
-        wanted={"ratings": ENABLED},
-        exports_at_preview={"scenarioId": scenario, "convRatingActive": True},
-        exports={"scenarioId": scenario, "convRatingActive": True},
-        tokens=[token],
+    """examples/basic's stack, in Pulumi YAML: the native plugin names the agent at preview."""
+    scenario = agent["scenario_id"]
+    exports = {"scenarioId": scenario, "convRatingActive": True}
+    return replace(
+        basic_stack(project, admin, agent, workdir),
+        exports_at_preview=exports,
+        exports=exports,
         native=True,
     )
 
