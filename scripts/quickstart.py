@@ -9,10 +9,12 @@ Everything it creates lives in one work directory, `.quickstart/` in the
 repository (or $QUICKSTART_DIR), made afresh on each run so an old state never
 points at an emulator that is gone: the local state backend, a PULUMI_HOME of
 its own (your own Pulumi login is left alone) and a copy of the example whose
-Pulumi.yaml uses this very interpreter's virtualenv.
+Pulumi.yaml uses this very interpreter's virtualenv. Where the Pulumi CLI is
+missing, Pulumi's installer puts it in `pulumi-cli/` there, the one thing a
+fresh run keeps, and edits no shell start-up file.
 
-Exit code 0 when every step passed, 1 with one sentence on what to do when
-one could not.
+Exit code 0 when every step passed, 1 with one sentence first on what to do
+when one could not.
 """
 
 from __future__ import annotations
@@ -21,8 +23,13 @@ import http.client
 import json
 import os
 import shutil
+import socket
+import ssl
 import subprocess
 import sys
+import textwrap
+import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
@@ -42,6 +49,17 @@ INSTALLER_RUN_TIMEOUT = 600.0
 AGAIN = f"install it from {INSTALL_DOCS} and run `make quickstart` again."
 UNREACHABLE = f"The Pulumi CLI is not installed and its installer could not be reached: {AGAIN}"
 INSTALL_FAILED = f"The Pulumi CLI is not installed and its installer did not install it: {AGAIN}"
+# What works without the CLI; the tests run the client snippet against an emulator.
+CLIENT_SNIPPET = """\
+from pulumi_quickchat import QuickchatClient
+with QuickchatClient("TOKEN-IT-PRINTED", "http://127.0.0.1:8377") as quickchat:
+    print(quickchat.get_configuration())"""
+WITHOUT_CLI = f"""\
+Without the CLI, these work now, from this checkout:
+  1. A local Quickchat: .venv/bin/quickchat-emulator --demo  (it prints the demo agent's token)
+  2. The client against it, in .venv/bin/python:
+{textwrap.indent(CLIENT_SNIPPET, " " * 7)}
+  3. Every test (none needs the CLI; 6 to 8 minutes): make test"""
 
 DEMO_AGENT = "demo-agent"
 STACK = "dev"
@@ -49,11 +67,13 @@ STACK = "dev"
 PASSPHRASE = "quickstart-demo-passphrase"
 # Marks a work directory as this script's, so a fresh run only ever deletes its own.
 MARKER = ".quickstart-workdir"
+# In the work directory: the installer's --install-root, kept from one run to the next.
+CLI_ROOT = "pulumi-cli"
 DASHBOARD_EDIT = {"conv_rating_active": False, "conv_rating_popup_active": False}
 
 
 class QuickstartError(Exception):
-    """A step that cannot go on; the message is the one sentence the user sees."""
+    """A step that cannot go on; the message starts with the one sentence the user sees."""
 
 
 def heading(text: str) -> None:
@@ -67,40 +87,82 @@ def note(text: str = "") -> None:
 # --- 1. the Pulumi CLI: found, or installed with Pulumi's own installer ----------------------
 
 
-def find_pulumi() -> Path | None:
-    """`pulumi` on PATH, else where Pulumi's installer puts it (~/.pulumi/bin)."""
-    on_path = shutil.which("pulumi")
-    if on_path:
-        return Path(on_path)
-    installed = Path.home() / ".pulumi" / "bin" / "pulumi"
-    if installed.is_file() and os.access(installed, os.X_OK):
-        return installed
-    return None
+def find_pulumi(work: Path) -> Path | None:
+    """`pulumi` on PATH, else where Pulumi's installer puts it: ~/.pulumi/bin, or ours."""
+    roots = (Path.home() / ".pulumi", work / CLI_ROOT)
+    found = shutil.which("pulumi") or shutil.which(
+        "pulumi", path=os.pathsep.join(str(root / "bin") for root in roots)
+    )
+    return Path(found) if found else None
 
 
-def install_pulumi() -> Path:
-    """`curl -fsSL https://get.pulumi.com | sh`, with timeouts; one sentence when it cannot."""
+def unreachable_cause(error: BaseException, url: str) -> str:
+    """One line naming why `url` could not be fetched, read from the exception chain."""
+    chain: list[BaseException] = []
+    current: BaseException | None = error
+    while current is not None and current not in chain:
+        chain.append(current)
+        nested = getattr(current, "reason", None)  # where URLError keeps what went wrong
+        if not isinstance(nested, BaseException):
+            nested = current.__cause__ or current.__context__
+        current = nested
+    parts = urllib.parse.urlsplit(url)
+    host = parts.hostname or url
+    proxy = urllib.request.getproxies().get(parts.scheme)
+    for cause in chain:
+        if isinstance(cause, urllib.error.HTTPError):
+            return f"Cause (HTTP): {host} answered with an error ({cause})."
+        if isinstance(cause, ssl.SSLError):
+            return f"Cause (TLS): the secure connection to {host} failed ({cause})."
+    if proxy and not urllib.request.proxy_bypass(host):
+        return f"Cause (proxy): going through the proxy {proxy} to {host} failed ({chain[-1]})."
+    for cause in chain:
+        if isinstance(cause, socket.gaierror):
+            return f"Cause (DNS): the name {host} could not be resolved ({cause})."
+        if isinstance(cause, ConnectionRefusedError):
+            return f"Cause (connection): {host} refused the connection ({cause})."
+        if isinstance(cause, TimeoutError):
+            return f"Cause (connection): {host} did not answer in time ({cause})."
+    return f"Cause: {chain[-1]}."
+
+
+def install_pulumi(work: Path) -> Path:
+    """Pulumi's installer, into the work directory: no file outside it is written.
+
+    `curl -fsSL https://get.pulumi.com | sh -s -- --install-root DIR --no-edit-path --silent`,
+    with timeouts; the flags are those of install.sh (github.com/pulumi/get.pulumi.com,
+    dist/install.sh). Its temporary files go in the work directory too (TMPDIR).
+    """
     url = os.environ.get("QUICKSTART_PULUMI_INSTALLER_URL", INSTALLER_URL)
-    note(f"The Pulumi CLI is not installed; installing it with Pulumi's installer ({url}).")
+    root = work / CLI_ROOT
+    note(
+        f"The Pulumi CLI is not installed; installing it in {root} with Pulumi's installer ({url})."
+    )
     try:
         with urllib.request.urlopen(url, timeout=INSTALLER_FETCH_TIMEOUT) as response:
             script = response.read()
-    except (OSError, ValueError, http.client.HTTPException):
-        # Refused, timed out, no DNS, an HTTP error status, a cut response.
-        raise QuickstartError(UNREACHABLE) from None
+    except (OSError, ValueError, http.client.HTTPException) as error:
+        # Refused, timed out, no DNS, a proxy, TLS, an HTTP error status, a cut response.
+        cause = unreachable_cause(error, url)
+        raise QuickstartError(f"{UNREACHABLE}\n{cause}\n{WITHOUT_CLI}") from None
+    fresh_work_dir(work)
+    (work / "tmp").mkdir()
     shell = shutil.which("sh") or "/bin/sh"
+    flags = ["--install-root", str(root), "--no-edit-path", "--silent"]
     try:
-        subprocess.run([shell, "-s"], input=script, timeout=INSTALLER_RUN_TIMEOUT, check=True)
+        subprocess.run(
+            [shell, "-s", "--", *flags],
+            input=script,
+            env={**os.environ, "TMPDIR": str(work / "tmp")},
+            timeout=INSTALLER_RUN_TIMEOUT,
+            check=True,
+        )
     except (OSError, subprocess.SubprocessError):
         raise QuickstartError(INSTALL_FAILED) from None
-    found = find_pulumi()
+    found = shutil.which("pulumi", path=str(root / "bin"))
     if found is None:
         raise QuickstartError(INSTALL_FAILED)
-    return found
-
-
-def ensure_pulumi() -> Path:
-    return find_pulumi() or install_pulumi()
+    return Path(found)
 
 
 # --- 2. a fresh work directory and a copy of the example -------------------------------------
@@ -111,15 +173,23 @@ def work_dir() -> Path:
 
 
 def fresh_work_dir(path: Path) -> Path:
-    if path.exists():
-        if not (path / MARKER).is_file() and any(path.iterdir()):
-            raise QuickstartError(
-                f"{path} exists and is not a quick start work directory: move it away or "
-                "set QUICKSTART_DIR to another path, then run `make quickstart` again."
-            )
-        shutil.rmtree(path)
-    path.mkdir(parents=True)
-    (path / MARKER).write_text("Made by scripts/quickstart.py; deleted at its next run.\n")
+    """`path` emptied of a previous run, all but the CLI installed in it."""
+    if path.exists() and not (path / MARKER).is_file() and any(path.iterdir()):
+        raise QuickstartError(
+            f"{path} exists and is not a quick start work directory: move it away or "
+            "set QUICKSTART_DIR to another path, then run `make quickstart` again."
+        )
+    path.mkdir(parents=True, exist_ok=True)
+    for entry in path.iterdir():
+        if entry.name == CLI_ROOT:
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+    (path / MARKER).write_text(
+        f"Made by scripts/quickstart.py; emptied at its next run, but for {CLI_ROOT}/.\n"
+    )
     return path
 
 
@@ -264,8 +334,10 @@ def walk(pulumi: Pulumi, admin: EmulatorAdmin, url: str, token: str) -> None:
     held(f"{DEMO_AGENT} holds:")
 
 
-def next_steps(work: Path) -> None:
+def next_steps(work: Path, executable: Path) -> None:
     heading("Done. To manage a real agent, with a stack of your own:")
+    if executable.is_relative_to(work):
+        note(f'  export PATH="{executable.parent}:$PATH"   # the CLI the quick start installed')
     note("  cd examples/basic")
     note("  pulumi login --local                            # or your usual backend")
     note("  pulumi stack init dev")
@@ -278,11 +350,12 @@ def next_steps(work: Path) -> None:
 def main() -> int:
     heading("Looking for the Pulumi CLI")
     try:
-        # First of all, before anything is started or written.
-        executable = ensure_pulumi()
+        work = work_dir()
+        # First of all, before anything is started or written (but for an installed CLI).
+        executable = find_pulumi(work) or install_pulumi(work)
         note(f"Using {executable}")
 
-        work = fresh_work_dir(work_dir())
+        fresh_work_dir(work)  # after an install too: the installer's TMPDIR goes
         project = work / "project"
         extra_env = prepare_project(EXAMPLE, project)
         (work / "state").mkdir()
@@ -307,7 +380,7 @@ def main() -> int:
                     "run `make quickstart` again."
                 ) from None
         note("The emulator is stopped.")
-        next_steps(work)
+        next_steps(work, executable)
     except QuickstartError as error:
         print(error, file=sys.stderr, flush=True)
         return 1

@@ -2,7 +2,11 @@
 
 Run for real here: the path where the Pulumi CLI is missing and its installer
 cannot be reached (or fails), which must stop first, with one sentence and
-exit code 1, having started and written nothing. The rest of the walk runs
+exit code 1, having started and written nothing; an unreachable installer is
+named by its cause (DNS, proxy, TLS, connection, HTTP), each one made on
+loopback, with a resolver that knows no names so that nothing leaves the
+machine. Pulumi's installer is stood in for by one that takes install.sh's
+options and writes where they tell it. The rest of the walk runs
 against a stand-in `pulumi` that records how it was called (arguments,
 working directory, environment, stdin), proving the script's side of the
 contract: which commands, in which order, against a live emulator, with the
@@ -30,6 +34,8 @@ from typing import Any
 import pytest
 import yaml
 
+from quickchat_emulator import EmulatorProcess
+
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "quickstart.py"
 NO_CLI = (
@@ -48,6 +54,56 @@ def load_quickstart() -> ModuleType:
 
 
 quickstart = load_quickstart()
+
+# Runs the script with a resolver that knows addresses but no names, as offline: DNS
+# fails at once, and no query leaves the machine even where a name would resolve.
+OFFLINE = """
+import ipaddress, runpy, socket, sys
+
+resolve = socket.getaddrinfo
+
+def addresses_only(host, *args, **kwargs):
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known") from None
+    return resolve(host, *args, **kwargs)
+
+socket.getaddrinfo = addresses_only
+sys.argv = sys.argv[1:]
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
+
+# Pulumi's installer, as far as its options go (dist/install.sh in
+# github.com/pulumi/get.pulumi.com): --install-root (default ~/.pulumi), --no-edit-path,
+# --silent, --version; any other is an error. Without --no-edit-path it adds the CLI to
+# PATH in a shell start-up file in HOME. It records how it was called.
+FAKE_INSTALLER = """
+import json, os, shutil, sys, tempfile
+from pathlib import Path
+
+args = sys.argv[2:]
+Path(os.environ["FAKE_INSTALLER_LOG"]).write_text(
+    json.dumps({"args": args, "tmpdir": tempfile.gettempdir()})
+)
+root, edit_path = Path.home() / ".pulumi", True
+while args:
+    option = args.pop(0)
+    if option == "--install-root":
+        root = Path(args.pop(0))
+    elif option == "--version":
+        args.pop(0)
+    elif option == "--no-edit-path":
+        edit_path = False
+    elif option != "--silent":
+        sys.exit(f"error: unknown option {option!r}")
+tempfile.mkstemp(prefix="pulumi.tar.gz.")
+(root / "bin").mkdir(parents=True, exist_ok=True)
+shutil.copy(sys.argv[1], root / "bin" / "pulumi")
+if edit_path:
+    with (Path.home() / ".profile").open("a") as profile:
+        profile.write(f"export PATH=$PATH:{root}/bin\\n")
+"""
 
 # A `pulumi` that records each call as a JSON line, and answers `stack output`.
 FAKE_PULUMI = f"""#!{sys.executable}
@@ -93,15 +149,19 @@ WALK = [
 
 
 def run_quickstart(
-    env: Mapping[str, str], timeout: float = 300
+    env: Mapping[str, str], timeout: float = 300, prelude: str | None = None
 ) -> subprocess.CompletedProcess[str]:
+    """The script in a child process; `prelude`, Python code that runs it (OFFLINE)."""
     base = {
         k: v
         for k, v in os.environ.items()
         if not k.startswith(("PULUMI_", "QUICKCHAT_", "QUICKSTART_"))
+        # A proxy of the machine's would change how the installer is (not) reached.
+        and not k.lower().endswith("_proxy")
     }
+    launch = ["-c", prelude] if prelude else []
     return subprocess.run(
-        [sys.executable, str(SCRIPT)],
+        [sys.executable, *launch, str(SCRIPT)],
         env={**base, **env},
         stdin=subprocess.DEVNULL,
         capture_output=True,
@@ -144,13 +204,13 @@ def closed_port_url() -> Iterator[str]:
 
 
 @contextmanager
-def serve(body: str) -> Iterator[str]:
-    """An installer at a loopback URL, as https://get.pulumi.com serves one."""
+def serve(body: str, status: int = 200) -> Iterator[str]:
+    """An installer at a loopback URL, as https://get.pulumi.com serves one (plain HTTP)."""
     payload = body.encode()
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            self.send_response(200)
+            self.send_response(status)
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
             self.wfile.write(payload)
@@ -181,23 +241,105 @@ def sandbox(tmp_path: Path, closed_port_url: str) -> dict[str, str]:
     }
 
 
+def assert_stopped_unreachable(
+    result: subprocess.CompletedProcess[str], sandbox: Mapping[str, str], cause: str
+) -> None:
+    """Exit code 1: the sentence, the cause, what works without the CLI; nothing written."""
+    assert result.returncode == 1
+    sentence, cause_line, *rest = result.stderr.strip().splitlines()
+    assert sentence == (
+        "The Pulumi CLI is not installed and its installer could not be reached: install it "
+        "from https://www.pulumi.com/docs/install/ and run `make quickstart` again."
+    )
+    assert cause_line.startswith(cause), cause_line
+    assert "\n".join(rest) == quickstart.WITHOUT_CLI
+    # Checked first: nothing was started or written.
+    assert "emulator" not in result.stdout.lower()
+    assert not Path(sandbox["QUICKSTART_DIR"]).exists()
+    assert not any(Path(sandbox["HOME"]).iterdir())
+    assert processes_carrying(f"QUICKSTART_DIR={sandbox['QUICKSTART_DIR']}") in ([], None)
+
+
 def test_without_the_cli_and_its_installer_it_stops_first_with_one_sentence(
     sandbox: dict[str, str],
 ) -> None:
     repo_work_dir = snapshot(ROOT / ".quickstart")
 
-    result = run_quickstart(sandbox, timeout=120)
+    result = run_quickstart(sandbox, timeout=120, prelude=OFFLINE)
 
-    assert result.returncode == 1
-    assert result.stderr.strip() == (
-        "The Pulumi CLI is not installed and its installer could not be reached: install it "
-        "from https://www.pulumi.com/docs/install/ and run `make quickstart` again."
+    assert_stopped_unreachable(
+        result, sandbox, "Cause (connection): 127.0.0.1 refused the connection ("
     )
-    # Checked first: nothing was started or written.
-    assert "emulator" not in result.stdout.lower()
-    assert not Path(sandbox["QUICKSTART_DIR"]).exists()
     assert snapshot(ROOT / ".quickstart") == repo_work_dir
-    assert processes_carrying(f"QUICKSTART_DIR={sandbox['QUICKSTART_DIR']}") in ([], None)
+
+
+def test_an_installer_host_that_does_not_resolve_is_named_a_dns_failure(
+    sandbox: dict[str, str],
+) -> None:
+    # The real address, https://get.pulumi.com, with no name resolving.
+    env = {k: v for k, v in sandbox.items() if k != "QUICKSTART_PULUMI_INSTALLER_URL"}
+
+    result = run_quickstart(env, timeout=120, prelude=OFFLINE)
+
+    assert_stopped_unreachable(
+        result, sandbox, "Cause (DNS): the name get.pulumi.com could not be resolved ("
+    )
+
+
+def test_a_proxy_that_refuses_is_named_a_proxy_failure(
+    sandbox: dict[str, str], closed_port_url: str
+) -> None:
+    env = {k: v for k, v in sandbox.items() if k != "QUICKSTART_PULUMI_INSTALLER_URL"}
+
+    result = run_quickstart({**env, "HTTPS_PROXY": closed_port_url}, timeout=120, prelude=OFFLINE)
+
+    assert_stopped_unreachable(
+        result,
+        sandbox,
+        f"Cause (proxy): going through the proxy {closed_port_url} to get.pulumi.com failed (",
+    )
+
+
+def test_a_server_that_does_not_speak_tls_is_named_a_tls_failure(
+    sandbox: dict[str, str],
+) -> None:
+    with serve("exit 0\n") as url:
+        https = url.replace("http://", "https://")
+        result = run_quickstart(
+            {**sandbox, "QUICKSTART_PULUMI_INSTALLER_URL": https}, timeout=120, prelude=OFFLINE
+        )
+
+    assert_stopped_unreachable(
+        result, sandbox, "Cause (TLS): the secure connection to 127.0.0.1 failed ("
+    )
+
+
+def test_an_http_error_status_is_named_with_its_status(sandbox: dict[str, str]) -> None:
+    with serve("Not here\n", status=404) as url:
+        result = run_quickstart(
+            {**sandbox, "QUICKSTART_PULUMI_INSTALLER_URL": url}, timeout=120, prelude=OFFLINE
+        )
+
+    assert_stopped_unreachable(
+        result,
+        sandbox,
+        "Cause (HTTP): 127.0.0.1 answered with an error (HTTP Error 404: Not Found).",
+    )
+
+
+def test_the_client_snippet_it_prints_without_the_cli_runs_against_the_emulator(
+    emulator: EmulatorProcess, token: str
+) -> None:
+    snippet = quickstart.CLIENT_SNIPPET
+    assert "TOKEN-IT-PRINTED" in snippet and "http://127.0.0.1:8377" in snippet
+    code = snippet.replace("TOKEN-IT-PRINTED", token).replace("http://127.0.0.1:8377", emulator.url)
+
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "conv_rating_active=" in result.stdout
 
 
 def test_an_installer_that_fails_stops_with_one_sentence_and_nothing_started(
@@ -210,7 +352,9 @@ def test_an_installer_that_fails_stops_with_one_sentence_and_nothing_started(
     # The installer's own words come first; the quick start's sentence closes.
     assert "installer: cannot write to" in result.stderr
     assert result.stderr.strip().splitlines()[-1] == quickstart.INSTALL_FAILED
-    assert not Path(sandbox["QUICKSTART_DIR"]).exists()
+    # The work dir holds no more than the installer was given (its root and TMPDIR).
+    work = Path(sandbox["QUICKSTART_DIR"])
+    assert {p.name for p in work.iterdir()} <= {quickstart.MARKER, "tmp", quickstart.CLI_ROOT}
     assert processes_carrying(f"QUICKSTART_DIR={sandbox['QUICKSTART_DIR']}") in ([], None)
 
 
@@ -283,27 +427,41 @@ def test_walk_runs_the_cli_steps_in_order_against_a_live_emulator_in_a_fresh_wor
     assert "pulumi stack init dev" in out and "cd examples/basic" in out
 
 
-def test_missing_cli_is_installed_by_the_installer_into_home_and_used(
-    tmp_path: Path, sandbox: dict[str, str]
+def test_missing_cli_is_installed_in_the_work_dir_without_editing_path_and_used(
+    tmp_path: Path, sandbox: dict[str, str], closed_port_url: str
 ) -> None:
     fake = _fake_pulumi(tmp_path / "dist" / "pulumi")
-    # Like Pulumi's installer: it puts the CLI in ~/.pulumi/bin (with only python at hand).
-    installer = (
-        f'"{sys.executable}" -c "import os, shutil; '
-        "d = os.path.expanduser('~/.pulumi/bin'); os.makedirs(d, exist_ok=True); "
-        f"shutil.copy('{fake}', d)\"\n"
-    )
+    installer = tmp_path / "installer.py"
+    installer.write_text(FAKE_INSTALLER, encoding="utf-8")
+    work = Path(sandbox["QUICKSTART_DIR"])
+    root = work / quickstart.CLI_ROOT
+    repo_work_dir = snapshot(ROOT / ".quickstart")
     log = tmp_path / "pulumi-calls.jsonl"
-    with serve(installer) as url:
-        result = run_quickstart(
-            {**sandbox, "QUICKSTART_PULUMI_INSTALLER_URL": url, "FAKE_PULUMI_LOG": str(log)}
-        )
+    installer_log = tmp_path / "installer.json"
+    env = {**sandbox, "FAKE_PULUMI_LOG": str(log), "FAKE_INSTALLER_LOG": str(installer_log)}
+    with serve(f'exec "{sys.executable}" "{installer}" "{fake}" "$@"\n') as url:
+        result = run_quickstart({**env, "QUICKSTART_PULUMI_INSTALLER_URL": url})
 
     assert result.returncode == 0, result.stdout + result.stderr
-    installed = Path(sandbox["HOME"]) / ".pulumi" / "bin" / "pulumi"
+    installed = json.loads(installer_log.read_text(encoding="utf-8"))
+    assert installed["args"] == ["--install-root", str(root), "--no-edit-path", "--silent"]
+    # Nothing outside the work dir: not HOME, not the system's temporary directory.
+    assert not any(Path(sandbox["HOME"]).iterdir())
+    assert Path(installed["tmpdir"]).is_relative_to(work)
+    assert snapshot(ROOT / ".quickstart") == repo_work_dir
     calls = _calls(log)
     assert [c["argv"][: len(step)] for c, step in zip(calls, WALK, strict=True)] == WALK
-    assert {Path(c["executable"]) for c in calls} == {installed}
+    assert {Path(c["executable"]) for c in calls} == {root / "bin" / "pulumi"}
+    assert f'export PATH="{root / "bin"}:$PATH"' in result.stdout
+
+    # The next run starts afresh but for the CLI, which it uses without the installer.
+    log.unlink()
+    again = run_quickstart({**env, "QUICKSTART_PULUMI_INSTALLER_URL": closed_port_url})
+
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert {Path(c["executable"]) for c in _calls(log)} == {root / "bin" / "pulumi"}
+    assert not (work / "tmp").exists()
+    assert not any(Path(sandbox["HOME"]).iterdir())
 
 
 def test_a_work_dir_that_is_not_the_quick_starts_is_left_alone(
