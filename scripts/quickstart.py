@@ -208,11 +208,12 @@ def _absolute_requirements(text: str, base: Path) -> str:
 
 
 def prepare_project(example: Path, dest: Path, python: str = sys.executable) -> dict[str, str]:
-    """Copy a Python example to `dest`, set to run with this interpreter's environment.
+    """Copy an example to `dest`, set to run with this interpreter's environment.
 
-    The examples name the repository's `.venv` relative to themselves, which
-    a copy elsewhere would lose; this interpreter's virtualenv is what has
-    pulumi-quickchat installed. Returns the environment variables the CLI
+    The examples name the repository's `.venv` relative to themselves (as the
+    Python virtualenv, and as the directory of the native provider plugin),
+    which a copy elsewhere would lose; this interpreter's environment is what
+    has pulumi-quickchat installed. Returns the environment variables the CLI
     needs on top (PULUMI_PYTHON_CMD where this interpreter is no virtualenv).
     Stack files (Pulumi.<stack>.yaml) are not copied: they may hold someone's
     real settings.
@@ -227,15 +228,20 @@ def prepare_project(example: Path, dest: Path, python: str = sys.executable) -> 
     runtime = project.get("runtime")
     if not isinstance(runtime, dict):
         runtime = {"name": runtime or "python"}
-    options = dict(runtime.get("options") or {})
     env: dict[str, str] = {}
-    if sys.prefix != sys.base_prefix:
-        options["virtualenv"] = sys.prefix
-    else:
-        options.pop("virtualenv", None)
-        env["PULUMI_PYTHON_CMD"] = python
-    runtime["options"] = options
-    project["runtime"] = runtime
+    if runtime["name"] == "python":
+        options = dict(runtime.get("options") or {})
+        if sys.prefix != sys.base_prefix:
+            options["virtualenv"] = sys.prefix
+        else:
+            options.pop("virtualenv", None)
+            env["PULUMI_PYTHON_CMD"] = python
+        runtime["options"] = options
+        project["runtime"] = runtime
+    # The native provider's plugin, pulumi-resource-quickchat, beside this Python.
+    for plugin in (project.get("plugins") or {}).get("providers") or []:
+        if plugin.get("name") == "quickchat":
+            plugin["path"] = str(Path(python).parent)
     project_file.write_text(yaml.safe_dump(project, sort_keys=False), encoding="utf-8")
     requirements = dest / "requirements.txt"
     if requirements.is_file():

@@ -3,7 +3,7 @@
 The same walk as tests/test_examples.py, with nothing standing in: a
 `file://` backend and a passphrase secrets provider in a temporary folder,
 `pulumi stack init`, stack config (each token set with `--secret`, on stdin;
-the fleet's `agentsFile` names a data file that `support.mock_engine.fleet_stack`
+the fleet's `agentsFile` names a data file that `support.example_stacks.fleet_stack`
 writes), then preview, up, a preview that must find no change, a Dashboard
 edit found by `pulumi refresh` and put back by `pulumi up`, and destroy.
 After each step the emulator says what it holds and which requests reached
@@ -20,6 +20,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass, field
@@ -40,7 +41,7 @@ from support.example_stacks import (
     fleet_stack,
     rename_sales,
 )
-from support.plugins import DYNAMIC_TYPE
+from support.plugins import DYNAMIC_TYPE, NATIVE_TYPE
 from support.program import Project
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,7 +49,28 @@ NO_CLI = (
     "the Pulumi CLI is not on PATH (install: https://www.pulumi.com/docs/install/); "
     "these tests run the examples through the real CLI"
 )
-pytestmark = pytest.mark.skipif(shutil.which("pulumi") is None, reason=NO_CLI)
+# Stack config reaches Python dynamic providers only from this release on
+# (pulumi/pulumi#17673, CHANGELOG 3.139.0); the README says so too.
+MINIMUM_CLI = (3, 139, 0)
+
+
+def _cli_version() -> tuple[int, ...] | None:
+    if shutil.which("pulumi") is None:
+        return None
+    printed = subprocess.run(["pulumi", "version"], capture_output=True, text=True).stdout
+    match = re.search(r"(\d+)\.(\d+)\.(\d+)", printed)
+    return tuple(int(part) for part in match.groups()) if match else None
+
+
+CLI_VERSION = _cli_version()
+pytestmark = [
+    pytest.mark.skipif(CLI_VERSION is None, reason=NO_CLI),
+    pytest.mark.skipif(
+        CLI_VERSION is not None and CLI_VERSION < MINIMUM_CLI,
+        reason=f"the Pulumi CLI is {CLI_VERSION}, older than 3.139.0, the oldest these "
+        "examples support (stack config reaches Python dynamic providers from 3.139.0)",
+    ),
+]
 
 # How the SDK marks a secret in state; its value sits encrypted under "ciphertext".
 SECRET_SIG = "4dabf18193072939515e22adb298388d"
@@ -139,7 +161,7 @@ def test_cli_walks_preview_up_noop_drift_refresh_up_destroy(
         log = json.dumps(admin.request_log())
         for token in setup.tokens:
             assert token not in log, "a token reached Quickchat outside the Authorization header"
-        return requests_sent(admin)
+        return sorted(requests_sent(admin))
 
     def outputs() -> dict[str, Any]:
         result: dict[str, Any] = json.loads(cli("stack", "output", "--json").stdout)
@@ -153,20 +175,23 @@ def test_cli_walks_preview_up_noop_drift_refresh_up_destroy(
     before = held()
     sent()
 
-    # 1. preview: nothing reaches Quickchat.
+    # What each run of the program reads through the provider's function.
+    reads = ["GET 200"] * setup.reads_per_run
+
+    # 1. preview: nothing is written.
     cli("preview", "--non-interactive")
-    assert sent() == []
+    assert sent() == reads
     assert held() == before
 
     # 2. up: one PATCH per agent; each holds what the program asks for.
     cli("up", "--yes", "--non-interactive")
-    assert sent() == ["PATCH 200"] * len(names)
+    assert sent() == sorted(reads + ["PATCH 200"] * len(names))
     assert held() == setup.wanted
     assert outputs() == setup.exports
 
-    # 3. nothing changed: the preview finds no change and sends nothing.
+    # 3. nothing changed: the preview finds no change and writes nothing.
     cli("preview", "--expect-no-changes", "--non-interactive")
-    assert sent() == []
+    assert sent() == reads
 
     # 4. A Dashboard edit: refresh reads each agent (one GET each) and writes nothing ...
     drifted = names[0]
@@ -177,11 +202,11 @@ def test_cli_walks_preview_up_noop_drift_refresh_up_destroy(
     # ... after which a preview shows the change back.
     changes = cli("preview", "--expect-no-changes", "--non-interactive", ok=False)
     assert changes.returncode != 0, changes.stdout
-    assert sent() == []
+    assert sent() == reads
 
     # 5. up puts it back with one PATCH.
     cli("up", "--yes", "--non-interactive")
-    assert sent() == ["PATCH 200"]
+    assert sent() == sorted([*reads, "PATCH 200"])
     assert held() == setup.wanted
     assert outputs() == setup.exports
 
@@ -190,10 +215,10 @@ def test_cli_walks_preview_up_noop_drift_refresh_up_destroy(
     for token in setup.tokens:
         assert token not in export
     resources = json.loads(export)["deployment"]["resources"]
-    ours = [r for r in resources if r["type"] == DYNAMIC_TYPE]
+    ours = [r for r in resources if r["type"] in (DYNAMIC_TYPE, NATIVE_TYPE)]
     assert sorted(r["id"] for r in ours) == sorted(setup.agents.values())
     for resource in ours:
-        api_token = resource["outputs"].get("api_token")
+        api_token = resource["outputs"].get("api_token", resource["outputs"].get("apiToken"))
         if setup.tokens_in_state:
             assert isinstance(api_token, dict) and SECRET_SIG in api_token, resource["urn"]
             assert "ciphertext" in api_token
@@ -234,3 +259,35 @@ def test_cli_fleet_entry_renamed_with_its_previous_name_moves_sending_nothing(
 
     cli("destroy", "--yes", "--non-interactive")
     assert config_of(admin, setup.agents["sales"]) == DISABLED
+
+
+def test_cli_a_dynamic_program_asks_the_engine_for_no_plugin_download(
+    tmp_path: Path, admin: EmulatorAdmin, agent: AgentJson
+) -> None:
+    # pkg/engine/plugins.go `ensurePluginsAreInstalled` logs each plugin it
+    # tries to install; the package's pulumi-plugin.json names none.
+    project = Project.load(ROOT / "examples" / "basic" / "Pulumi.yaml")
+    setup = EXAMPLE_STACKS["basic"](project, admin, agent, tmp_path)
+    cli = make_cli(tmp_path, project.program_dir)
+    init_stack(cli, setup)
+    preview = cli("preview", "--non-interactive", "--logtostderr", "--logflow", "-v=9")
+    log = preview.stderr.lower()
+    assert "resource-quickchat" not in log
+    assert "plugin quickchat" not in log
+
+
+def test_cli_import_of_a_native_resource_reads_once_and_the_next_preview_finds_no_change(
+    tmp_path: Path, admin: EmulatorAdmin, agent: AgentJson
+) -> None:
+    project = Project.load(ROOT / "examples" / "yaml" / "Pulumi.yaml")
+    setup = EXAMPLE_STACKS["yaml"](project, admin, agent, tmp_path)
+    admin.edit_configuration(
+        agent["scenario_id"], {"conv_rating_active": True, "conv_rating_popup_active": True}
+    )
+    cli = make_cli(tmp_path, project.program_dir)
+    init_stack(cli, setup)
+    requests_sent(admin)
+    cli("import", NATIVE_TYPE, "ratings", agent["scenario_id"], "--yes", "--non-interactive")
+    assert requests_sent(admin) == ["GET 200"]
+    cli("preview", "--expect-no-changes", "--non-interactive")
+    assert requests_sent(admin) == []
