@@ -7,13 +7,9 @@ this SDK), as generated SDKs do.
 
 from __future__ import annotations
 
-from typing import TypeVar
-
 import pulumi
 
 from .._version import __version__
-
-Args = TypeVar("Args")
 
 
 def resource_opts_defaults() -> pulumi.ResourceOptions:
