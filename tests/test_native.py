@@ -13,11 +13,16 @@ import json
 import re
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
+import grpc
 import jsonschema
 import pytest
+from google.protobuf import empty_pb2
 from pulumi.runtime import proto
+from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc
 
 from pulumi_quickchat import __version__
 from pulumi_quickchat._plugin.schema import CAMEL, SCHEMA
@@ -412,3 +417,42 @@ def test_options_the_engine_applies_work_on_native_resources(
     native_engine.up("ratings", {"convRatingActive": True}, options)
     program = {"convRatingActive": True, "convRatingQuestionCodes": ["HELPFUL_THUMBS"]}
     assert native_engine.plan("ratings", program, options).action == "replace"
+
+
+class EngineLogs(engine_pb2_grpc.EngineServicer):
+    """The engine's Log service, keeping what plugins send it."""
+
+    def __init__(self) -> None:
+        self.lines: list[tuple[int, str]] = []
+
+    def Log(self, request: Any, context: Any) -> empty_pb2.Empty:
+        self.lines.append((request.severity, request.message))
+        return empty_pb2.Empty()
+
+
+def test_each_retry_reaches_the_engines_log_which_the_cli_shows(
+    admin: EmulatorAdmin, token: str
+) -> None:
+    # The engine keeps a native plugin's stderr at debug level; its Log
+    # service is what `pulumi up` shows as the run goes.
+    logs = EngineLogs()
+    engine_service = grpc.server(ThreadPoolExecutor(max_workers=2))
+    engine_pb2_grpc.add_EngineServicer_to_server(logs, engine_service)
+    port = engine_service.add_insecure_port("127.0.0.1:0")
+    engine_service.start()
+    try:
+        with NativePlugin(
+            engine=f"127.0.0.1:{port}", env={"QUICKCHAT_RETRY_BACKOFF": "0.01"}
+        ) as plugin:
+            plugin.configure({"apiToken": secret(token), "baseUrl": admin.url})
+            admin.add_fault("status", status=503, times=2)
+            Engine(plugin).up("ratings", {"convRatingActive": True})
+            stderr = plugin.stderr()
+    finally:
+        engine_service.stop(grace=None)
+    url = f"{admin.url}/v1/api/conversation_ratings/configuration"
+    assert [severity for severity, _ in logs.lines] == [engine_pb2.WARNING] * 2
+    assert logs.lines[0][1].startswith(f"PATCH {url}: HTTP 503; retry 1 of 4 in ")
+    assert logs.lines[1][1].startswith(f"PATCH {url}: HTTP 503; retry 2 of 4 in ")
+    assert "retry 2 of 4" in stderr  # and in the plugin's own log
+    assert token not in json.dumps(logs.lines)

@@ -275,11 +275,13 @@ class NativePlugin(Plugin):
         executable: Path | None = None,
         env: dict[str, str] | None = None,
         flags: Sequence[str] = (),
+        engine: str = ENGINE_ADDRESS,
     ) -> None:
         """`flags`: what the engine may pass before its address (plugin.go
-        `buildPluginArguments`: `--logtostderr`, `-v=N`, `--tracing ENDPOINT`)."""
+        `buildPluginArguments`: `--logtostderr`, `-v=N`, `--tracing ENDPOINT`);
+        `engine`: the address of the engine's own service (its Log)."""
         executable = executable or installed_plugin(Path(sys.executable).parent)
-        super().__init__([str(executable), *flags, ENGINE_ADDRESS], env)
+        super().__init__([str(executable), *flags, engine], env)
 
     def schema(self) -> str:
         return str(self._call("GetSchema", proto.GetSchemaRequest()).schema)

@@ -27,7 +27,7 @@ from typing import Any
 import grpc
 import grpc.aio
 from pulumi.provider.experimental.server import ProviderServicer
-from pulumi.runtime.proto import provider_pb2_grpc
+from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc, provider_pb2_grpc
 
 from .._version import __version__
 from ..errors import QuickchatError
@@ -82,6 +82,26 @@ for _rpc in (
     setattr(_Servicer, _rpc, _with_plain_errors(getattr(ProviderServicer, _rpc)))
 
 
+class _EngineLog(logging.Handler):
+    """Sends this package's warnings (each retry, with its wait) to the engine's Log
+    service, which shows them to the user as the run goes. The engine keeps a
+    plugin's own stderr at debug level (`pkg/resource/plugin/plugin.go`,
+    `newPlugin`), where nobody waiting on `pulumi up` would see it; the Log RPC
+    is shown (`pkg/host/host_server.go`, `Log`)."""
+
+    def __init__(self, engine_address: str) -> None:
+        super().__init__(logging.WARNING)
+        self._engine = engine_pb2_grpc.EngineStub(grpc.insecure_channel(engine_address))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        severity = engine_pb2.ERROR if record.levelno >= logging.ERROR else engine_pb2.WARNING
+        # The line is in the plugin's stderr too; a run never fails for a log line.
+        with contextlib.suppress(grpc.RpcError):
+            self._engine.Log(
+                engine_pb2.LogRequest(severity=severity, message=self.format(record)), timeout=5
+            )
+
+
 async def _serve(engine_address: str) -> None:
     # No cap on calls in flight: the engine bounds them (`--parallel`), and
     # every request to Quickchat leaves the loop for a thread (provider.py).
@@ -104,5 +124,7 @@ def main() -> None:
             "pulumi-resource-quickchat is a Pulumi provider plugin, started by the Pulumi CLI "
             "with the engine's address (docs/native.md says how a program finds it)."
         )
+    log.addHandler(logging.StreamHandler())  # stderr, as with no handler at all
+    log.addHandler(_EngineLog(arguments[-1]))
     with contextlib.suppress(KeyboardInterrupt):  # the engine's way to stop a plugin
         asyncio.run(_serve(arguments[-1]))
