@@ -5,7 +5,7 @@ translates `pulumi.provider.experimental`'s requests (camelCase names,
 `PropertyValue`s, secrets kept marked) into calls of the shared core
 (`_core.py`) and the answers back, and decides nothing of its own.
 
-What this SDK (checked against pulumi 3.171 to 3.272) asks of a provider,
+What this SDK (pulumi 3.216 to 3.272, as the tests checked) asks of a provider,
 each handled below where it arises:
 
 - Configure's default answer claims `supports_preview`, so the engine calls
