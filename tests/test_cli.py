@@ -261,6 +261,11 @@ def test_cli_fleet_entry_renamed_with_its_previous_name_moves_sending_nothing(
     assert config_of(admin, setup.agents["sales"]) == DISABLED
 
 
+@pytest.mark.skipif(
+    CLI_VERSION is not None and CLI_VERSION < (3, 226, 0),
+    reason="the Pulumi CLI finds pulumi-plugin.json of an editable install, as here, only "
+    "from 3.226.0 (importlib, pulumi/pulumi#22127); older CLIs look in site-packages alone",
+)
 def test_cli_a_dynamic_program_asks_the_engine_for_no_plugin_download(
     tmp_path: Path, admin: EmulatorAdmin, agent: AgentJson
 ) -> None:

@@ -129,6 +129,10 @@ def test_refresh_first_finds_a_dashboard_edit_and_up_puts_it_back(
     requests_sent(admin)
     assert stack.preview(refresh=True).steps == {"ratings": "update"}
     assert requests_sent(admin) == ["GET 200"]
+    # A preview saves nothing: a plain up still compares with the state before
+    # the Dashboard edit, finds no change, and leaves the edit in place.
+    assert stack.up().steps == {"ratings": "same"}
+    assert requests_sent(admin) == []
     assert stack.up(refresh=True).steps == {"ratings": "update"}
     assert requests_sent(admin) == ["GET 200", "PATCH 200"]
     assert config_of(admin, agent["scenario_id"])["conv_rating_active"] is True

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -317,6 +318,13 @@ def test_the_token_leaves_the_plugin_only_as_a_secret(
     native_engine.up("ratings", {"convRatingActive": True, "apiToken": secret(token)})
     state = native_engine.state["ratings"]
     assert state.secret_outputs == {"apiToken"}
+    assert is_secret(state.inputs["apiToken"])
+    # Refresh records what Read returns, which the engine marks again only for
+    # providers that do not accept secrets: this one must keep them marked.
+    refreshed = native_engine.refresh("ratings")
+    assert refreshed is not None
+    assert refreshed.secret_outputs == {"apiToken"}
+    assert is_secret(refreshed.inputs["apiToken"])
     # Marked secret by the plugin itself: the engine does not re-mark for a
     # provider that accepts secrets.
     _, outputs = native_engine.plugin.create(
@@ -447,7 +455,15 @@ def test_each_retry_reaches_the_engines_log_which_the_cli_shows(
             plugin.configure({"apiToken": secret(token), "baseUrl": admin.url})
             admin.add_fault("status", status=503, times=2)
             Engine(plugin).up("ratings", {"convRatingActive": True})
+            # A failure that is not Quickchat's: one sentence for the user, the
+            # traceback in the plugin's own log alone.
+            with pytest.raises(ProviderError, match="pulumi-resource-quickchat failed"):
+                plugin.invoke({}, token="quickchat:index:getSomethingElse")
             stderr = plugin.stderr()
+            # The plugin sends its log lines without waiting for them to land.
+            deadline = time.monotonic() + 10
+            while len(logs.lines) < 2 and time.monotonic() < deadline:
+                time.sleep(0.05)
     finally:
         engine_service.stop(grace=None)
     url = f"{admin.url}/v1/api/conversation_ratings/configuration"
@@ -455,4 +471,5 @@ def test_each_retry_reaches_the_engines_log_which_the_cli_shows(
     assert logs.lines[0][1].startswith(f"PATCH {url}: HTTP 503; retry 1 of 4 in ")
     assert logs.lines[1][1].startswith(f"PATCH {url}: HTTP 503; retry 2 of 4 in ")
     assert "retry 2 of 4" in stderr  # and in the plugin's own log
+    assert "Traceback" in stderr
     assert token not in json.dumps(logs.lines)

@@ -41,6 +41,7 @@ _lock = threading.Lock()
 # The stack's config, as the engine's Configure call delivered it (secrets
 # decrypted). Replaced whole, never mutated, so readers need no lock.
 _stack_config: Mapping[str, Any] = {}
+_described_as: Mapping[str, str] = {}
 # One client per token and base URL, shared by the plugin host's worker
 # threads; every client for one base URL shares the connection pool of the
 # first made for it (with the same tuning), so a fleet of agents opens a few
@@ -49,10 +50,17 @@ _clients: dict[tuple[str, str], QuickchatClient] = {}
 _first_client_for: dict[tuple[str, int, float, float], QuickchatClient] = {}
 
 
-def configure(stack_config: Mapping[str, Any]) -> None:
-    """Keep the stack config the engine sent (called from the provider's `configure`)."""
-    global _stack_config
+def configure(
+    stack_config: Mapping[str, Any], *, described_as: Mapping[str, str] | None = None
+) -> None:
+    """Keep the configuration the engine sent (called from the provider's `configure`).
+
+    `described_as` names a key as messages should, where it is not stack config
+    by that name (the native provider's own `apiToken`, for instance).
+    """
+    global _stack_config, _described_as
     _stack_config = dict(stack_config)
+    _described_as = dict(described_as or {})
 
 
 @dataclass(frozen=True)
@@ -80,7 +88,8 @@ def _candidates(
         found.append(Found(given, f"the resource's {input_key}"))
     configured = (_stack_config if stack_config is None else stack_config).get(config_key)
     if isinstance(configured, str):
-        found.append(Found(configured, f"stack config {config_key}"))
+        described = _described_as.get(config_key) if stack_config is None else None
+        found.append(Found(configured, described or f"stack config {config_key}"))
     from_env = os.environ.get(env_name)
     if from_env is not None:
         found.append(Found(from_env, f"environment variable {env_name}"))

@@ -91,7 +91,9 @@ def worst_case_seconds(
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
     read_timeout: float = DEFAULT_READ_TIMEOUT,
 ) -> float:
-    """The longest one client call can take before it gives up (the documented bound)."""
+    """How long one client call can spend on timeouts and waits before it gives up: the
+    documented bound. Looking the host up, and further addresses it resolves to, come
+    on top (docs/reference.md says so)."""
     attempts = max_retries + 1
     longest_wait = max(BACKOFF_MAX_SECONDS, RETRY_AFTER_MAX_SECONDS)
     return attempts * (connect_timeout + read_timeout) + max_retries * longest_wait

@@ -42,9 +42,11 @@ HINTS: dict[int, str] = {
     "deleted, remove it from state with `pulumi state delete <urn>`.",
     409: "Another change to this AI Agent's configuration was in progress; run the command again.",
     422: "Quickchat rejected the values; fix the field it names.",
-    429: "Quickchat's rate limit (120 reads and 60 writes per minute per token) "
-    "was still exceeded after retrying; wait a minute, or run fewer updates "
-    "at once (`pulumi up --parallel N`).",
+    # Each agent has its own token and a step sends one request per agent, so
+    # only another user of the same token can exhaust it.
+    429: "Quickchat's rate limit (120 reads and 60 writes per minute per token) was still "
+    "exceeded after retrying: something else is using this agent's token too (another "
+    "stack, a script); wait a minute and run the command again.",
     500: "Quickchat failed internally and kept failing after retries; try again later.",
     502: "A gateway in front of Quickchat failed and kept failing after retries; try again later.",
     503: "Quickchat is unavailable and stayed so after retries; try again later.",

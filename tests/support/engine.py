@@ -151,9 +151,18 @@ class Engine:
         )
         if failures:
             raise CheckFailed(failures)
-        # A provider that does not accept secrets answers in plain values; the
-        # engine marks again those that were secret (`annotateSecrets`).
-        return {k: secret(unwrap_secret(v)) if k in secret_names else v for k, v in inputs.items()}
+        return self._annotated(inputs, _secret_names(news))
+
+    def _annotated(
+        self, answer: Mapping[str, Any], secret_names: Collection[str]
+    ) -> dict[str, Any]:
+        """An answer as the engine keeps it: a provider that does not accept secrets
+        answers in plain values, and the engine marks again each whose name was secret
+        in the request (provider_plugin.go `annotateSecrets`, only `if
+        !protocol.acceptSecrets`). One that accepts them must keep them marked itself."""
+        if self.plugin.accept_secrets:
+            return dict(answer)
+        return {k: secret(unwrap_secret(v)) if k in secret_names else v for k, v in answer.items()}
 
     def plan(
         self,
@@ -313,15 +322,15 @@ class Engine:
         if not read.id:
             del self.state[name]
             return None
-        inputs = old.inputs if read.inputs is None else read.inputs
-        inputs = {
-            k: secret(unwrap_secret(v)) if k in _secret_names(old.inputs) else v
-            for k, v in inputs.items()
-        }
-        plain, secrets = self._received(read.outputs, inputs, old.options)
-        self.state[name] = ResourceState(
-            read.id, inputs, plain, secrets | old.secret_outputs, old.options
+        if read.inputs is None:
+            inputs = old.inputs
+        else:
+            inputs = self._annotated(read.inputs, _secret_names(old.inputs))
+        outputs = self._annotated(
+            read.outputs, old.secret_outputs if not self.plugin.accept_secrets else ()
         )
+        plain, secrets = self._received(outputs, inputs, old.options)
+        self.state[name] = ResourceState(read.id, inputs, plain, secrets, old.options)
         diff = self.plugin.diff(
             name,
             read.id,
@@ -337,13 +346,14 @@ class Engine:
         refused when the provider returns no inputs; then Check on those inputs, whose
         failures are warnings only."""
         read = self.plugin.read(name, id_, {}, {})
-        if not read.id and not read.outputs:
+        if read.outputs is None:
             raise LookupError(f"resource {id_!r} does not exist")
         if read.inputs is None:
             raise LookupError("provider does not support importing resources")
-        inputs, _warnings = self.plugin.check(name, read.inputs, read.inputs)
-        plain, secrets = self._received(read.outputs, inputs, options)
-        self.state[name] = ResourceState(read.id or id_, inputs, plain, secrets, options)
+        # Check's failures are only warnings; what is recorded is what Read said.
+        self.plugin.check(name, read.inputs, read.inputs)
+        plain, secrets = self._received(read.outputs, read.inputs, options)
+        self.state[name] = ResourceState(read.id or id_, read.inputs, plain, secrets, options)
         return self.state[name]
 
     # --- destroy ---------------------------------------------------------------------------

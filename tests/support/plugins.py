@@ -61,10 +61,10 @@ def _env_without_quickchat(extra: dict[str, str] | None) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class Read:
-    """A Read's answer; `inputs` is None where the plugin sent none."""
+    """A Read's answer; `outputs` and `inputs` are None where the plugin sent none."""
 
     id: str
-    outputs: dict[str, Any]
+    outputs: dict[str, Any] | None
     inputs: dict[str, Any] | None
 
 
@@ -195,11 +195,10 @@ class Plugin:
                 inputs=self._props(inputs) if inputs else to_struct({}),
             ),
         )
-        inputs_sent = response.HasField("inputs")
         return Read(
             response.id,
-            self._result(response.properties),
-            self._result(response.inputs) if inputs_sent else None,
+            self._result(response.properties) if response.HasField("properties") else None,
+            self._result(response.inputs) if response.HasField("inputs") else None,
         )
 
     def update(

@@ -32,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import copy
 import re
 import runpy
 import threading
@@ -359,9 +360,20 @@ class ProgramStack:
     # --- the CLI's commands --------------------------------------------------------------
 
     def preview(self, *, refresh: bool = False) -> ProgramRun:
-        """`pulumi preview` (with `--refresh`, or `options: refresh: always`)."""
+        """`pulumi preview` (with `--refresh`, or `options: refresh: always`).
+
+        A preview saves nothing, not even what its refresh read: a backend
+        makes a snapshot manager only when the operation is no dry run
+        (pkg/backend/diy/backend.go `apply`; httpstate's alike).
+        """
         if refresh:
-            self.refresh()
+            saved = {ref: copy.deepcopy(engine.state) for ref, engine in self.engines.items()}
+            try:
+                self.refresh()
+                return self.preview()
+            finally:
+                for ref, state in saved.items():
+                    self.engines[ref].state = state
         self._begin(from_state=False)
         engine_mocks = EngineMocks(self, preview=True)
         run = self._run_program(engine_mocks)

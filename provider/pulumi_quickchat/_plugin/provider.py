@@ -88,7 +88,9 @@ def _value(plain: Any, secret: bool = False) -> PropertyValue:
 
 
 def _secret_names(*sources: Mapping[str, PropertyValue]) -> set[str]:
-    return {name for source in sources for name, value in source.items() if value.is_secret}
+    """The properties that are, or hold, a secret: each leaves whole and secret, as the
+    engine marks an array that holds one."""
+    return {name for source in sources for name, value in source.items() if value.contains_secret()}
 
 
 def _from_core(values: Mapping[str, Any], secret: Iterable[str] = ()) -> dict[str, PropertyValue]:
@@ -137,7 +139,13 @@ class QuickchatProvider(rpc.Provider):
             {
                 _settings.TOKEN_CONFIG_KEY: config.get("api_token"),
                 _settings.BASE_URL_CONFIG_KEY: config.get("base_url"),
-            }
+            },
+            # The default provider's come from stack config quickchat:*, an
+            # explicit one's from its own arguments: both are the provider's.
+            described_as={
+                _settings.TOKEN_CONFIG_KEY: "the provider's apiToken",
+                _settings.BASE_URL_CONFIG_KEY: "the provider's baseUrl",
+            },
         )
         return rpc.ConfigureResponse(accept_secrets=True, supports_preview=True)
 

@@ -56,7 +56,9 @@ def _with_plain_errors(handler: Handler) -> Handler:
             if isinstance(error, QuickchatError):
                 message = _in_schema_names(str(error))
             else:
-                log.error("".join(traceback.format_exception(error)))
+                # For whoever reads the plugin's log (`pulumi up --debug`); the
+                # user sees the one sentence below.
+                traceback.print_exception(error, file=sys.stderr)
                 message = f"pulumi-resource-quickchat failed: {type(error).__name__}: {error}"
             await context.abort(grpc.StatusCode.UNKNOWN, message)
 
@@ -92,14 +94,18 @@ class _EngineLog(logging.Handler):
     def __init__(self, engine_address: str) -> None:
         super().__init__(logging.WARNING)
         self._engine = engine_pb2_grpc.EngineStub(grpc.insecure_channel(engine_address))
+        self._in_flight: set[grpc.Future] = set()
 
     def emit(self, record: logging.LogRecord) -> None:
         severity = engine_pb2.ERROR if record.levelno >= logging.ERROR else engine_pb2.WARNING
-        # The line is in the plugin's stderr too; a run never fails for a log line.
-        with contextlib.suppress(grpc.RpcError):
-            self._engine.Log(
-                engine_pb2.LogRequest(severity=severity, message=self.format(record)), timeout=5
-            )
+        # Sent without waiting for the answer: the line is in the plugin's
+        # stderr too, and no request waits on a log line, nor fails for one.
+        # gRPC cancels a call whose future is dropped, so each is kept until done.
+        sent = self._engine.Log.future(
+            engine_pb2.LogRequest(severity=severity, message=self.format(record)), timeout=5
+        )
+        self._in_flight.add(sent)
+        sent.add_done_callback(self._in_flight.discard)
 
 
 async def _serve(engine_address: str) -> None:
