@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 from collections.abc import Sequence
 from functools import partial
@@ -80,6 +81,20 @@ def print_fleet(
         )
     throttled = max(f.throttled for f in (*native, *dynamic))
     print(f"\n429s in any step of any walk: {throttled}.")
+    cores = os.cpu_count() or 1
+    print(
+        f"\nCPU seconds each process spent in the step (medians), and their sum over the "
+        f"{cores} cores: near the wall time, the step was bound by the machine, not by "
+        "waiting on Quickchat.\n"
+    )
+    print("| step | plugin | engine | plugin | emulator | sum / cores | wall time |")
+    print("|---|---|---|---|---|---|---|")
+    for figures in zip(native, dynamic, strict=True):
+        for name, f in zip(("native", "dynamic"), figures, strict=True):
+            print(
+                f"| {f.step.name} | {name} | {f.cpu.engine:.2f} | {f.cpu.plugin:.2f} "
+                f"| {f.cpu.emulator:.2f} | {f.cpu.total / cores:.2f} | {f.seconds:.2f} |"
+            )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -23,7 +23,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -166,11 +166,51 @@ def native_fleet(base_url: str, parallel: int) -> Fleet:
     return Fleet(start, parallel, names=CAMEL)
 
 
+def cpu_seconds(pid: int | str) -> float:
+    """The CPU time (user and system) a process has used: Linux's /proc/PID/stat."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _emulator_pid() -> int:
+    """The emulator's process: EmulatorProcess starts it as a child of this one."""
+    for task in Path("/proc/self/task").iterdir():
+        for child in (task / "children").read_text().split():
+            if b"quickchat_emulator" in Path(f"/proc/{child}/cmdline").read_bytes():
+                return int(child)
+    raise LookupError("no emulator process among this process's children")
+
+
+@dataclass(frozen=True)
+class Cpu:
+    """CPU seconds a step cost each process: the machine's cores are shared by all three."""
+
+    engine: float  # this process: the stand-in engine's threads and its gRPC client
+    plugin: float
+    emulator: float
+
+    @classmethod
+    def now(cls, plugin: Plugin, emulator_pid: int) -> Cpu:
+        return cls(cpu_seconds("self"), cpu_seconds(plugin.process.pid), cpu_seconds(emulator_pid))
+
+    def __sub__(self, earlier: Cpu) -> Cpu:
+        return Cpu(*(getattr(self, f.name) - getattr(earlier, f.name) for f in fields(Cpu)))
+
+    @property
+    def total(self) -> float:
+        return self.engine + self.plugin + self.emulator
+
+    @classmethod
+    def median(cls, samples: Sequence[Cpu]) -> Cpu:
+        return cls(*(statistics.median(getattr(s, f.name) for s in samples) for f in fields(cls)))
+
+
 @dataclass
 class Walk:
     """Every step walked once, through one kind of plugin, over fresh agents."""
 
     seconds: list[float] = field(default_factory=list)
+    cpu: list[Cpu] = field(default_factory=list)
     sent: list[Counter[str]] = field(default_factory=list)
     opened: list[int] = field(default_factory=list)
     throttled: list[int] = field(default_factory=list)
@@ -203,6 +243,7 @@ def walk(admin: EmulatorAdmin, fleet: Fleet, agents: int) -> Walk:
     scenarios = [a["scenario_id"] for a in created]
     tokens = [a["tokens"]["write_all"] for a in created]
     result = Walk()
+    emulator_pid = _emulator_pid()
     spare: Engine | None = None
     engines: list[Engine] = []
     for step in STEPS:
@@ -224,10 +265,11 @@ def walk(admin: EmulatorAdmin, fleet: Fleet, agents: int) -> Walk:
                     return False
                 return True
 
-            started = time.perf_counter()
+            cpu, started = Cpu.now(plugin, emulator_pid), time.perf_counter()
             with ThreadPoolExecutor(fleet.parallel) as pool:
                 succeeded = list(pool.map(attempt, engines, programs))
             result.seconds.append(time.perf_counter() - started)
+            result.cpu.append(Cpu.now(plugin, emulator_pid) - cpu)
             log = admin.request_log()
         result.sent.append(Counter(entry["method"] for entry in log))
         result.opened.append(len({entry["connection"] for entry in log} - already_open))
@@ -273,8 +315,9 @@ class Figures:
     """One step over several walks."""
 
     step: Step
-    # The median walk's.
+    # Medians over the walks.
     seconds: float
+    cpu: Cpu
     # The most any walk sent, opened or met.
     sent: Counter[str]
     minimum: Counter[str]
@@ -300,6 +343,7 @@ def figures(walks: Sequence[Walk], agents: int) -> list[Figures]:
             Figures(
                 step,
                 seconds=statistics.median(w.seconds[index] for w in walks),
+                cpu=Cpu.median([w.cpu[index] for w in walks]),
                 sent=sent,
                 minimum=Counter({step.method: agents} if step.method else {}),
                 opened=max(w.opened[index] for w in walks),
