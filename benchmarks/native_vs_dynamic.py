@@ -83,17 +83,19 @@ def print_fleet(
     print(f"\n429s in any step of any walk: {throttled}.")
     cores = os.cpu_count() or 1
     print(
-        f"\nCPU seconds each process spent in the step (medians), and their sum over the "
-        f"{cores} cores: near the wall time, the step was bound by the machine, not by "
-        "waiting on Quickchat.\n"
+        f"\nCPU seconds each process spent in the step (medians); 'ours / cores' is the "
+        f"three processes' sum over the {cores} cores, the least wall time the step could "
+        "take on this machine had it nothing else to wait for; 'others' is what other "
+        "processes on the machine used meanwhile.\n"
     )
-    print("| step | plugin | engine | plugin | emulator | sum / cores | wall time |")
-    print("|---|---|---|---|---|---|---|")
+    print("| step | plugin | engine | plugin | emulator | ours / cores | wall time | others |")
+    print("|---|---|---|---|---|---|---|---|")
     for figures in zip(native, dynamic, strict=True):
         for name, f in zip(("native", "dynamic"), figures, strict=True):
             print(
                 f"| {f.step.name} | {name} | {f.cpu.engine:.2f} | {f.cpu.plugin:.2f} "
-                f"| {f.cpu.emulator:.2f} | {f.cpu.total / cores:.2f} | {f.seconds:.2f} |"
+                f"| {f.cpu.emulator:.2f} | {f.cpu.ours / cores:.2f} | {f.seconds:.2f} "
+                f"| {f.cpu.others:.2f} |"
             )
 
 

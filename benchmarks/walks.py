@@ -181,23 +181,34 @@ def _emulator_pid() -> int:
     raise LookupError("no emulator process among this process's children")
 
 
+def busy_seconds() -> float:
+    """The CPU time all cores have spent busy, by any process: Linux's /proc/stat."""
+    user, nice, system, _idle, _iowait, irq, softirq, steal = map(
+        int, Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]
+    )
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
 @dataclass(frozen=True)
 class Cpu:
-    """CPU seconds a step cost each process: the machine's cores are shared by all three."""
+    """CPU seconds a step cost each process: the machine's cores are shared by all three,
+    and by whatever else runs on the machine meanwhile (`others`)."""
 
     engine: float  # this process: the stand-in engine's threads and its gRPC client
     plugin: float
     emulator: float
+    others: float
 
     @classmethod
     def now(cls, plugin: Plugin, emulator_pid: int) -> Cpu:
-        return cls(cpu_seconds("self"), cpu_seconds(plugin.process.pid), cpu_seconds(emulator_pid))
+        ours = cpu_seconds("self"), cpu_seconds(plugin.process.pid), cpu_seconds(emulator_pid)
+        return cls(*ours, busy_seconds() - sum(ours))
 
     def __sub__(self, earlier: Cpu) -> Cpu:
         return Cpu(*(getattr(self, f.name) - getattr(earlier, f.name) for f in fields(Cpu)))
 
     @property
-    def total(self) -> float:
+    def ours(self) -> float:
         return self.engine + self.plugin + self.emulator
 
     @classmethod
