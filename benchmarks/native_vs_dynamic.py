@@ -72,7 +72,10 @@ def print_fleet(
     )
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for n, d in zip(native, dynamic, strict=True):
-        over_floor = f"{n.seconds / ours:.2f}x" if n.step.method else "(sends nothing)"
+        if not n.step.method:
+            over_floor = "(sends nothing)"
+        else:
+            over_floor = f"{n.seconds / ours:.2f}x" if ours else "(no latency, no floor)"
         print(
             f"| {n.step.name} | {_sent(n, d)} | {requests_text(n.minimum)} "
             f"| {duration(n.seconds)} | {n.opened} | {_trouble(n)} "
