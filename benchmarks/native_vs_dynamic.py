@@ -91,7 +91,7 @@ def print_fleet(
         "take on this machine had it nothing else to wait for; 'others' is what other "
         "processes on the machine used meanwhile.\n"
     )
-    print("| step | plugin | engine | plugin | emulator | ours / cores | wall time | others |")
+    print("| step | which | engine | plugin | emulator | ours / cores | wall time | others |")
     print("|---|---|---|---|---|---|---|---|")
     for figures in zip(native, dynamic, strict=True):
         for name, f in zip(("native", "dynamic"), figures, strict=True):
