@@ -98,7 +98,7 @@ def print_fleet(
             print(
                 f"| {f.step.name} | {name} | {f.cpu.engine:.2f} | {f.cpu.plugin:.2f} "
                 f"| {f.cpu.emulator:.2f} | {f.cpu.ours / cores:.2f} | {f.seconds:.2f} "
-                f"| {f.cpu.others:.2f} |"
+                f"| {max(f.cpu.others, 0):.2f} |"  # the clocks' ticks can make it -0.0x
             )
 
 
