@@ -30,7 +30,6 @@ sent more than the minimum or a resource failed or was lost. Not part of
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import subprocess
 import sys
@@ -55,6 +54,7 @@ from walks import (
     dynamic_fleet,
     emulator_for_benchmarks,
     figures,
+    host_env,
     requests_text,
     verdict,
     walk,
@@ -67,7 +67,6 @@ from support.engine import Engine
 from support.plugins import PluginHost
 from support.sdk import serialized_provider, to_struct
 
-HERE = Path(__file__).resolve().parent
 # pulumi/dynamic/__main__.py serves every call on ThreadPoolExecutor(max_workers=4).
 PLUGIN_HOST_WORKERS = 4
 SINGLE_AGENT_REPEATS = 11
@@ -75,12 +74,6 @@ NULL = "NullProvider (no package)"
 OURS = "pulumi_quickchat"
 # As `pulumi up --parallel 10`: more calls in flight than the plugin host has workers.
 ENGINE_PARALLEL = 10
-
-
-def _floor_env(base_url: str) -> dict[str, str]:
-    """The plugin host's environment: benchmarks/ importable, and where BareProvider calls."""
-    path = os.pathsep.join(p for p in (str(HERE), os.environ.get("PYTHONPATH")) if p)
-    return {"PYTHONPATH": path, "QUICKCHAT_API_BASE_URL": base_url}
 
 
 def _ms(seconds: float) -> str:
@@ -104,7 +97,7 @@ class StepResult:
 
 def lifecycle(admin: EmulatorAdmin, base_url: str, agents: int, repeats: int) -> list[StepResult]:
     """Each step with pulumi_quickchat, against the same step with BareProvider."""
-    env = _floor_env(base_url)
+    env = host_env(base_url)
     ours = dynamic_fleet(base_url, ENGINE_PARALLEL, env=env)
     bare = dynamic_fleet(base_url, ENGINE_PARALLEL, serialized_provider(BareProvider()), env)
     our_walks, bare_walks = alternated(
@@ -253,7 +246,7 @@ def startup(admin: EmulatorAdmin, base_url: str, runs: int) -> dict[str, Startup
         # One start of each per round, so that each round can be compared on its own.
         for name, (provider, sends) in providers.items():
             started = time.perf_counter()
-            with PluginHost(_floor_env(base_url)) as host:
+            with PluginHost(host_env(base_url)) as host:
                 host.provider = serialized_provider(provider)
                 host.configure({"quickchat:baseUrl": base_url})
                 host.stub.Check(

@@ -139,6 +139,18 @@ class Fleet:
         return outputs.get(self.names.get(name, name))
 
 
+def host_env(base_url: str, provider_path: str | None = None) -> dict[str, str]:
+    """A plugin host's environment: benchmarks/ importable (BareProvider, NullProvider), where
+    BareProvider calls, and `provider_path` (a checkout's provider/) ahead of the installed
+    pulumi_quickchat, to measure another version of it."""
+    here = str(Path(__file__).resolve().parent)
+    paths = (provider_path, here, os.environ.get("PYTHONPATH"))
+    return {
+        "PYTHONPATH": os.pathsep.join(p for p in paths if p),
+        "QUICKCHAT_API_BASE_URL": base_url,
+    }
+
+
 def dynamic_fleet(
     base_url: str, parallel: int, provider: str | None = None, env: dict[str, str] | None = None
 ) -> Fleet:
