@@ -30,19 +30,13 @@ sent more than the minimum or a resource failed or was lost. Not part of
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import statistics
 import subprocess
 import sys
 import time
-from collections import Counter
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib.metadata import version
 from pathlib import Path
-from typing import Any
 
 import requests
 
@@ -51,18 +45,28 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bare_provider import BareProvider
 from null_provider import NullProvider
-from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime import proto
-from pulumi.runtime._serialization import _serialize
+from walks import (
+    ENABLED,
+    Figures,
+    alternated,
+    duration,
+    dynamic_fleet,
+    emulator_for_benchmarks,
+    figures,
+    host_env,
+    requests_text,
+    verdict,
+    walk,
+)
 
-from pulumi_quickchat._api import CONFIGURATION_PATH, DISABLED_DEFAULTS
-from quickchat_emulator import EmulatorAdmin, EmulatorProcess
+from pulumi_quickchat._api import CONFIGURATION_PATH
+from quickchat_emulator import EmulatorAdmin
 
 from support.engine import Engine
 from support.plugins import PluginHost
-from support.sdk import to_struct
+from support.sdk import serialized_provider, to_struct
 
-HERE = Path(__file__).resolve().parent
 # pulumi/dynamic/__main__.py serves every call on ThreadPoolExecutor(max_workers=4).
 PLUGIN_HOST_WORKERS = 4
 SINGLE_AGENT_REPEATS = 11
@@ -71,214 +75,38 @@ OURS = "pulumi_quickchat"
 # As `pulumi up --parallel 10`: more calls in flight than the plugin host has workers.
 ENGINE_PARALLEL = 10
 
-ENABLED = {
-    "conv_rating_active": True,
-    "conv_rating_popup_active": True,
-    "conv_rating_question_codes": ["HELPFUL_THUMBS", "EXPERIENCE_THUMBS"],
-}
-CHANGED = {**ENABLED, "conv_rating_question_codes": ["HELPFUL_THUMBS"]}
-DISABLED = DISABLED_DEFAULTS.to_api()
-
-
-def _serialized(provider: object) -> str:
-    """`__provider` as `pulumi.dynamic.Resource` makes it."""
-    value, _ = _serialize(True, serialize_provider, provider)
-    return str(value)
-
-
-def _floor_env(base_url: str) -> dict[str, str]:
-    """The plugin host's environment: benchmarks/ importable, and where BareProvider calls."""
-    path = os.pathsep.join(p for p in (str(HERE), os.environ.get("PYTHONPATH")) if p)
-    return {"PYTHONPATH": path, "QUICKCHAT_API_BASE_URL": base_url}
-
-
-def _duration(seconds: float) -> str:
-    return f"{seconds:.2f} s" if seconds >= 1 else f"{1000 * seconds:.1f} ms"
-
 
 def _ms(seconds: float) -> str:
     return f"{1000 * seconds:.2f} ms"
-
-
-def _requests_text(counts: Counter[str]) -> str:
-    return ", ".join(f"{n} {method}" for method, n in sorted(counts.items())) or "0"
 
 
 # ---- 1. lifecycle -----------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class Step:
-    """One lifecycle step: what the engine does per resource, and its minimum on the wire."""
-
-    name: str
-    run: Callable[[Engine, dict[str, Any]], object]
-    # docs/design.md's table: the one request per resource, if any.
-    method: str | None
-    # The configuration each agent must hold after the step.
-    holds: dict[str, Any]
-
-
-STEPS = [
-    Step("preview", lambda e, p: e.plan("r", {**p, **ENABLED}), None, DISABLED),
-    Step("up (create)", lambda e, p: e.up("r", {**p, **ENABLED}), "PATCH", ENABLED),
-    Step("up, nothing changed", lambda e, p: e.up("r", {**p, **ENABLED}), None, ENABLED),
-    Step("up, a field changed", lambda e, p: e.up("r", {**p, **CHANGED}), "PATCH", CHANGED),
-    Step("refresh", lambda e, p: e.refresh("r"), "GET", CHANGED),
-    Step("destroy", lambda e, p: e.destroy("r"), "PATCH", DISABLED),
-]
-
-
-@dataclass
-class _Walk:
-    """Every step walked once, with one provider, over fresh agents."""
-
-    seconds: list[float]
-    sent: list[Counter[str]]
-    opened: list[int]
-    throttled: list[int]
-    failed: list[int]
-    lost: list[int]
-
-
-def _fresh_host(
-    admin: EmulatorAdmin, base_url: str, provider: str | None, spare: Engine | None
-) -> tuple[PluginHost, Engine]:
-    """A new plugin host, as each `pulumi` command starts one, past its one-off costs.
-
-    Its first calls pay for imports and a first connection (section 3 measures
-    those): a spare agent takes them, so that the step is timed from there.
-    """
-    host = PluginHost(_floor_env(base_url))
-    if provider is not None:
-        host.provider = provider
-    host.configure({"quickchat:baseUrl": base_url})
-    if spare is None:
-        spare = Engine(host)
-        spare.up("r", {"api_token": admin.create_agent()["tokens"]["write_all"], **ENABLED})
-    else:
-        spare.plugin = host
-        spare.refresh("r")
-    return host, spare
-
-
-def _walk(
-    admin: EmulatorAdmin, base_url: str, agents: int, provider: str | None, expect_ids: bool
-) -> _Walk:
-    created = [admin.create_agent() for _ in range(agents)]
-    scenarios = [a["scenario_id"] for a in created]
-    programs = [{"api_token": a["tokens"]["write_all"]} for a in created]
-    walk = _Walk([], [], [], [], [], [])
-    spare: Engine | None = None
-    engines: list[Engine] = []
-    for step in STEPS:
-        admin.clear_request_log()
-        host, spare = _fresh_host(admin, base_url, provider, spare)
-        with host:
-            engines = engines or [Engine(host) for _ in programs]
-            for engine in engines:
-                engine.plugin = host
-            already_open = {entry["connection"] for entry in admin.request_log()}
-            admin.clear_request_log()
-
-            def attempt(engine: Engine, program: dict[str, Any], step: Step = step) -> bool:
-                try:
-                    step.run(engine, program)
-                except Exception as error:
-                    print(f"  {step.name} failed: {error}", file=sys.stderr)
-                    return False
-                return True
-
-            started = time.perf_counter()
-            with ThreadPoolExecutor(ENGINE_PARALLEL) as pool:
-                succeeded = list(pool.map(attempt, engines, programs))
-            walk.seconds.append(time.perf_counter() - started)
-            log = admin.request_log()
-        walk.sent.append(Counter(entry["method"] for entry in log))
-        walk.opened.append(len({entry["connection"] for entry in log} - already_open))
-        walk.throttled.append(sum(entry["status"] == 429 for entry in log))
-        walk.failed.append(succeeded.count(False))
-        walk.lost.append(_lost(admin, step, engines, scenarios, expect_ids))
-    return walk
-
-
-def _lost(
-    admin: EmulatorAdmin, step: Step, engines: list[Engine], scenarios: list[str], expect_ids: bool
-) -> int:
-    """Agents not holding what the step should leave, or whose state does not say so."""
-    lost = 0
-    for engine, scenario in zip(engines, scenarios, strict=True):
-        held = dict(admin.get_configuration(scenario))
-        state = engine.state.get("r")
-        if step.name in ("preview", "destroy"):
-            recorded_right = state is None
-        else:
-            recorded_right = (
-                state is not None
-                and (state.id == scenario or not expect_ids)
-                and {k: state.outputs.get(k) for k in held} == held
-            )
-        lost += held != step.holds or not recorded_right
-    return lost
-
-
-@dataclass
 class StepResult:
-    step: Step
-    # Medians over the walks: with pulumi_quickchat's provider, and with BareProvider.
-    seconds: float
-    floor_seconds: float
-    # The most any of our walks sent, opened or met.
-    sent: Counter[str]
-    minimum: Counter[str]
-    opened: int
-    throttled: int
-    # Summed over the walks: ours, and BareProvider's.
-    failed: int
-    lost: int
-    floor_failed: int
-    floor_lost: int
+    """One step with pulumi_quickchat's provider, and with BareProvider (the floor)."""
+
+    ours: Figures
+    floor: Figures
 
     @property
-    def sound(self) -> bool:
-        return self.sent == self.minimum and not (self.failed or self.lost)
+    def ratio(self) -> float:
+        return self.ours.seconds / self.floor.seconds
 
 
 def lifecycle(admin: EmulatorAdmin, base_url: str, agents: int, repeats: int) -> list[StepResult]:
     """Each step with pulumi_quickchat, against the same step with BareProvider."""
-    ours: list[_Walk] = []
-    bare: list[_Walk] = []
-    bare_provider = _serialized(BareProvider())
-    for repeat in range(repeats):
-        # Alternated, and each first in turn, so that drift in the machine's
-        # speed and the order of the walks weigh on both alike.
-        walks = [
-            lambda: ours.append(_walk(admin, base_url, agents, None, expect_ids=True)),
-            lambda: bare.append(_walk(admin, base_url, agents, bare_provider, expect_ids=False)),
-        ]
-        for walk in walks if repeat % 2 == 0 else reversed(walks):
-            walk()
-    results = []
-    for index, step in enumerate(STEPS):
-        sent: Counter[str] = Counter()
-        for walk in ours:
-            sent |= walk.sent[index]
-        results.append(
-            StepResult(
-                step,
-                seconds=statistics.median(walk.seconds[index] for walk in ours),
-                floor_seconds=statistics.median(walk.seconds[index] for walk in bare),
-                sent=sent,
-                minimum=Counter({step.method: agents} if step.method else {}),
-                opened=max(walk.opened[index] for walk in ours),
-                throttled=max(walk.throttled[index] for walk in ours),
-                failed=sum(walk.failed[index] for walk in ours),
-                lost=sum(walk.lost[index] for walk in ours),
-                floor_failed=sum(walk.failed[index] for walk in bare),
-                floor_lost=sum(walk.lost[index] for walk in bare),
-            )
-        )
-    return results
+    env = host_env(base_url)
+    ours = dynamic_fleet(base_url, ENGINE_PARALLEL, env=env)
+    bare = dynamic_fleet(base_url, ENGINE_PARALLEL, serialized_provider(BareProvider()), env)
+    our_walks, bare_walks = alternated(
+        [lambda: walk(admin, ours, agents), lambda: walk(admin, bare, agents)], repeats
+    )
+    return [
+        StepResult(o, f)
+        for o, f in zip(figures(our_walks, agents), figures(bare_walks, agents), strict=True)
+    ]
 
 
 def print_lifecycle(agents: int, repeats: int, results: list[StepResult]) -> None:
@@ -289,14 +117,14 @@ def print_lifecycle(agents: int, repeats: int, results: list[StepResult]) -> Non
     )
     print("|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
+        o = r.ours
         print(
-            f"| {r.step.name} | {_requests_text(r.sent)} | {_requests_text(r.minimum)} "
-            f"| {r.opened} | {r.throttled} | {r.failed} | {r.lost} "
-            f"| {_duration(r.seconds)} | {_duration(r.floor_seconds)} "
-            f"| {r.seconds / r.floor_seconds:.2f}x |"
+            f"| {o.step.name} | {requests_text(o.sent)} | {requests_text(o.minimum)} "
+            f"| {o.opened} | {o.throttled} | {o.failed} | {o.lost} "
+            f"| {duration(o.seconds)} | {duration(r.floor.seconds)} | {r.ratio:.2f}x |"
         )
-    floor_failed = sum(r.floor_failed for r in results)
-    floor_lost = sum(r.floor_lost for r in results)
+    floor_failed = sum(r.floor.failed for r in results)
+    floor_lost = sum(r.floor.lost for r in results)
     print(f"\nBareProvider's walks: {floor_failed} failed, {floor_lost} lost.")
 
 
@@ -418,8 +246,8 @@ def startup(admin: EmulatorAdmin, base_url: str, runs: int) -> dict[str, Startup
         # One start of each per round, so that each round can be compared on its own.
         for name, (provider, sends) in providers.items():
             started = time.perf_counter()
-            with PluginHost(_floor_env(base_url)) as host:
-                host.provider = _serialized(provider)
+            with PluginHost(host_env(base_url)) as host:
+                host.provider = serialized_provider(provider)
                 host.configure({"quickchat:baseUrl": base_url})
                 host.stub.Check(
                     proto.CheckRequest(
@@ -465,14 +293,6 @@ def import_cost(runs: int) -> float:
 # ---- the run --------------------------------------------------------------------------------
 
 
-def machine() -> str:
-    return (
-        f"{platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
-        f"pulumi {version('pulumi')}, requests {version('requests')}, "
-        f"urllib3 {version('urllib3')}, grpcio {version('grpcio')}"
-    )
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--agents", type=int, default=500, help="the fleet's size (default 500)")
@@ -481,22 +301,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--startups", type=int, default=15, help="plugin-host starts per provider")
     args = parser.parse_args(argv)
 
-    print(f"Machine: {machine()}")
     ok = True
-    with EmulatorProcess() as emulator:
+    with emulator_for_benchmarks() as emulator:
         admin = emulator.admin
-        limits = admin.set_rate_limits(enabled=True)
-        print(
-            f"Emulator rate limits, per token: {limits['reads_per_minute']} reads and "
-            f"{limits['writes_per_minute']} writes a minute"
-        )
-
         print("\n## 1. Lifecycle")
         # One agent's steps take milliseconds: more walks for a steady median.
         for agents, repeats in ((1, SINGLE_AGENT_REPEATS), (args.agents, args.repeats)):
             results = lifecycle(admin, emulator.url, agents, repeats)
             print_lifecycle(agents, repeats, results)
-            ok &= all(r.sound for r in results)
+            ok &= all(r.ours.sound for r in results)
 
         print("\n## 2. One Read against its floor")
         read = read_overhead(admin, emulator.url, args.read_agents)
@@ -524,8 +337,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         added = import_cost(args.startups)
         print(f"\n`import pulumi_quickchat` after `import pulumi.dynamic`: {_ms(added)} (median)")
 
-    print("\nAll steps at the minimum, none failed, none lost." if ok else "\nFAILED: see above.")
-    return 0 if ok else 1
+    return verdict(ok)
 
 
 if __name__ == "__main__":
