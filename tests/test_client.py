@@ -146,6 +146,8 @@ def test_a_connection_refused_is_a_transport_error(token: str) -> None:
         ("app.quickchat.ai", "https://"),
         ("https://user:pw@app.quickchat.ai", "credentials"),
         ("https://app.quickchat.ai:99999", "not a valid URL"),
+        # The address alone: a path would be prefixed to every request.
+        ("http://127.0.0.1:8377/v1/api", "without the path '/v1/api': use http://127.0.0.1:8377"),
     ],
 )
 def test_unusable_base_urls_are_refused_before_any_request(
@@ -161,6 +163,23 @@ def test_unusable_tokens_are_refused_without_echoing_them(bad: str) -> None:
         QuickchatClient(bad)
     if bad.strip():
         assert bad.strip() not in str(failed.value)
+
+
+def test_a_missing_token_is_the_packages_config_error_naming_the_fix(
+    client: QuickchatClient,
+) -> None:
+    for make in (lambda: QuickchatClient(None), lambda: client.with_token(None)):  # type: ignore[arg-type]
+        with pytest.raises(
+            QuickchatConfigError, match="No Quickchat API token: pass one as a string"
+        ):
+            make()
+
+
+def test_question_codes_are_a_list_as_in_the_lookup_and_the_outputs(
+    client: QuickchatClient,
+) -> None:
+    codes = client.get_configuration().conv_rating_question_codes
+    assert isinstance(codes, list) and codes == ["HELPFUL_THUMBS", "EXPERIENCE_THUMBS"]
 
 
 def test_repr_never_shows_the_token(client: QuickchatClient, token: str) -> None:

@@ -302,6 +302,20 @@ def test_the_status_rows_are_the_codes_own_words_both_ways() -> None:
     assert GENERIC_HINT.startswith("Unexpected answer from Quickchat")
 
 
+def test_no_advice_puts_a_token_on_the_command_line() -> None:
+    # `pulumi config set --secret KEY` with no value prompts for it, so the
+    # token lands neither in shell history nor in the process list.
+    root = DOCS.parent
+    texts = [p.read_text() for p in (root / "README.md", root / "CONTRIBUTING.md")]
+    texts += [p.read_text() for p in DOCS.rglob("*.md")]
+    texts += [p.read_text() for p in (root / "provider").rglob("*.py")]
+    texts += [p.read_text() for p in (root / "examples").rglob("*.py")]
+    texts += [HINTS[401]]
+    for text in texts:
+        assert not re.search(r"config set --secret [\w:-]+ <", text), text[:80]
+        assert "=<token>" not in text and "=<old token>" not in text
+
+
 def test_the_reference_states_the_time_bound_the_client_settings_give() -> None:
     text = REFERENCE.read_text()
     bound = worst_case_seconds()

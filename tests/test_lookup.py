@@ -90,8 +90,12 @@ def test_lookup_finds_token_and_address_in_the_environment(
 
 
 def test_lookup_without_a_token_says_where_to_set_one() -> None:
-    with pytest.raises(QuickchatConfigError, match="quickchat:apiToken"):
+    with pytest.raises(QuickchatConfigError) as failed:
         get_conversation_rating_config()
+    # A lookup has no resource: its own argument is named, then config and environment.
+    assert "the lookup's `api_token` argument" in str(failed.value)
+    assert "resource" not in str(failed.value)
+    assert "quickchat:apiToken" in str(failed.value)
 
 
 def test_lookup_with_a_revoked_token_says_what_to_do(
