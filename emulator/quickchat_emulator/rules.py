@@ -244,11 +244,12 @@ class Emulator:
             return self._limits.update(body)
 
     def set_latency(self, body: Mapping[str, object]) -> dict[str, float]:
-        seconds = body.get("seconds")
-        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
-            raise ApiFault(400, "BAD_REQUEST", "seconds must be a number >= 0")
+        check_keys(body, ("seconds",))
+        seconds = read_number(body, "seconds")
+        if seconds is None or seconds < 0:
+            raise bad_request("seconds must be a number >= 0")
         with self._lock:
-            self._latency = float(seconds)
+            self._latency = seconds
             return {"seconds": self._latency}
 
     # ---- the public API ----------------------------------------------------------------

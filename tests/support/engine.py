@@ -105,10 +105,14 @@ class Engine:
 
     # --- what a provider is sent, and what its answers mean --------------------------------
 
-    def _send(self, props: Mapping[str, Any], secret_names: Collection[str] = ()) -> dict[str, Any]:
+    def _send(
+        self, props: Mapping[str, Any], secret_names: Collection[str] | None = None
+    ) -> dict[str, Any]:
         """Values as this plugin receives them: secrets marked only for a provider that
         accepts them (provider_plugin.go: every resource RPC marshals with
         `KeepSecrets: p.acceptSecrets`)."""
+        if secret_names is None:
+            secret_names = _secret_names(props)
         if not self.plugin.accept_secrets:
             return _plain(props)
         return {
@@ -194,17 +198,15 @@ class Engine:
         if old is None:
             outputs = dict(inputs)
             if preview and self.plugin.supports_preview:
-                _, outputs = self.plugin.create(
-                    name, self._send(inputs, _secret_names(inputs)), True
-                )
+                _, outputs = self.plugin.create(name, self._send(inputs), True)
             return Plan("create", inputs, outputs=outputs)
 
         diff = self.plugin.diff(
             name,
             old.id,
             self._send(old.outputs, old.secret_outputs),
-            self._send(inputs, _secret_names(inputs)),
-            self._send(old.inputs, _secret_names(old.inputs)),
+            self._send(inputs),
+            self._send(old.inputs),
         )
         changes = diff.changes
         if changes == DIFF_UNKNOWN:
@@ -235,8 +237,8 @@ class Engine:
                 name,
                 old.id,
                 self._send(old.outputs, old.secret_outputs),
-                self._send(inputs, _secret_names(inputs)),
-                self._send(old.inputs, _secret_names(old.inputs)),
+                self._send(inputs),
+                self._send(old.inputs),
                 preview=True,
             )
         return Plan("update", inputs, outputs=outputs, detailed_diff=detailed)
@@ -265,8 +267,8 @@ class Engine:
                 name,
                 old.id,
                 self._send(old.outputs, old.secret_outputs),
-                self._send(plan.inputs, _secret_names(plan.inputs)),
-                self._send(old.inputs, _secret_names(old.inputs)),
+                self._send(plan.inputs),
+                self._send(old.inputs),
             )
             plain, secrets = self._received(outputs, plan.inputs, options)
             self.state[name] = ResourceState(old.id, plan.inputs, plain, secrets, options)
@@ -296,7 +298,7 @@ class Engine:
         return plan
 
     def _create(self, name: str, inputs: dict[str, Any], options: Options) -> None:
-        id_, outputs = self.plugin.create(name, self._send(inputs, _secret_names(inputs)))
+        id_, outputs = self.plugin.create(name, self._send(inputs))
         plain, secrets = self._received(outputs, inputs, options)
         self.state[name] = ResourceState(id_, inputs, plain, secrets, options)
 
@@ -317,7 +319,7 @@ class Engine:
             name,
             old.id,
             self._send(old.outputs, old.secret_outputs),
-            self._send(old.inputs, _secret_names(old.inputs)),
+            self._send(old.inputs),
         )
         if not read.id:
             del self.state[name]
@@ -335,8 +337,8 @@ class Engine:
             name,
             read.id,
             self._send(plain, secrets),
-            self._send(old.inputs, _secret_names(old.inputs)),
-            self._send(inputs, _secret_names(inputs)),
+            self._send(old.inputs),
+            self._send(inputs),
         )
         self.drift[name] = diff.changes == DIFF_SOME
         return self.state[name]
@@ -370,7 +372,7 @@ class Engine:
             name,
             old.id,
             self._send(old.outputs, old.secret_outputs),
-            self._send(old.inputs, _secret_names(old.inputs)),
+            self._send(old.inputs),
         )
 
     def check_delete(self, name: str) -> None:
