@@ -19,11 +19,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
-import re
-import shutil
-import subprocess
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -33,6 +29,7 @@ import pytest
 from quickchat_emulator import AgentJson, EmulatorAdmin
 
 from support.checks import config_of, requests_sent
+from support.cli import Cli, cli_env, cli_version, requires_cli
 from support.example_stacks import (
     DISABLED,
     EXAMPLE_STACKS,
@@ -45,26 +42,12 @@ from support.plugins import DYNAMIC_TYPE, NATIVE_TYPE
 from support.program import Project
 
 ROOT = Path(__file__).resolve().parents[1]
-NO_CLI = (
-    "the Pulumi CLI is not on PATH (install: https://www.pulumi.com/docs/install/); "
-    "these tests run the examples through the real CLI"
-)
 # Stack config reaches Python dynamic providers only from this release on
 # (pulumi/pulumi#17673, CHANGELOG 3.139.0); the README says so too.
 MINIMUM_CLI = (3, 139, 0)
-
-
-def _cli_version() -> tuple[int, ...] | None:
-    if shutil.which("pulumi") is None:
-        return None
-    printed = subprocess.run(["pulumi", "version"], capture_output=True, text=True).stdout
-    match = re.search(r"(\d+)\.(\d+)\.(\d+)", printed)
-    return tuple(int(part) for part in match.groups()) if match else None
-
-
-CLI_VERSION = _cli_version()
+CLI_VERSION = cli_version()
 pytestmark = [
-    pytest.mark.skipif(CLI_VERSION is None, reason=NO_CLI),
+    requires_cli(),
     pytest.mark.skipif(
         CLI_VERSION is not None and CLI_VERSION < MINIMUM_CLI,
         reason=f"the Pulumi CLI is {CLI_VERSION}, older than 3.139.0, the oldest these "
@@ -86,52 +69,21 @@ def load_quickstart() -> ModuleType:
     return module
 
 
-@dataclass
-class Cli:
-    """`pulumi` run in one project, with a backend, home and passphrase of the test's own."""
+@pytest.fixture
+def make_cli(tmp_path: Path) -> Iterator[Any]:
+    """Copies an example into tmp_path and returns its `Cli`; stops its program server after."""
+    made: list[Cli] = []
 
-    project: Path
-    env: dict[str, str]
-    # Everything the CLI printed, to prove no token ever appears there.
-    transcript: list[str] = field(default_factory=list)
+    def make(example: Path) -> Cli:
+        project = tmp_path / "project"
+        extra_env = load_quickstart().prepare_project(example, project)
+        cli = Cli(project, cli_env(tmp_path, extra_env))
+        made.append(cli)
+        return cli
 
-    def __call__(
-        self, *args: str, stdin: str | None = None, ok: bool = True
-    ) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(
-            ["pulumi", *args],
-            cwd=self.project,
-            env=self.env,
-            input=stdin,
-            stdin=None if stdin is not None else subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        self.transcript += [result.stdout, result.stderr]
-        if ok:
-            assert result.returncode == 0, (
-                f"pulumi {' '.join(args)} -> {result.returncode}\n{result.stdout}\n{result.stderr}"
-            )
-        return result
-
-
-def make_cli(tmp_path: Path, example: Path) -> Cli:
-    project = tmp_path / "project"
-    extra_env = load_quickstart().prepare_project(example, project)
-    (tmp_path / "state").mkdir()
-    # Nothing of the machine's own Pulumi login or Quickchat settings leaks in.
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PULUMI_", "QUICKCHAT_"))}
-    env.update(
-        {
-            "PULUMI_HOME": str(tmp_path / "pulumi-home"),
-            "PULUMI_BACKEND_URL": f"file://{tmp_path / 'state'}",
-            "PULUMI_CONFIG_PASSPHRASE": "cli-test-passphrase",
-            "PULUMI_SKIP_UPDATE_CHECK": "1",
-            **extra_env,
-        }
-    )
-    return Cli(project, env)
+    yield make
+    for cli in made:
+        cli.close()
 
 
 def init_stack(cli: Cli, setup: ExampleStack) -> None:
@@ -145,14 +97,14 @@ def init_stack(cli: Cli, setup: ExampleStack) -> None:
 
 @pytest.mark.parametrize("example", sorted(EXAMPLE_STACKS))
 def test_cli_walks_preview_up_noop_drift_refresh_up_destroy(
-    example: str, tmp_path: Path, admin: EmulatorAdmin, agent: AgentJson
+    example: str, tmp_path: Path, admin: EmulatorAdmin, agent: AgentJson, make_cli: Any
 ) -> None:
     pulumi_yaml = ROOT / "examples" / example / "Pulumi.yaml"
     project = Project.load(pulumi_yaml)
     # The fleet's data file is written beside the project copy, in tmp_path.
     setup = EXAMPLE_STACKS[example](project, admin, agent, tmp_path)
     names = list(setup.agents)
-    cli = make_cli(tmp_path, project.program_dir)
+    cli = make_cli(project.program_dir)
 
     def held() -> dict[str, dict[str, Any]]:
         return {name: config_of(admin, scenario) for name, scenario in setup.agents.items()}
@@ -236,13 +188,13 @@ def test_cli_walks_preview_up_noop_drift_refresh_up_destroy(
 
 
 def test_cli_fleet_entry_renamed_with_its_previous_name_moves_sending_nothing(
-    tmp_path: Path, admin: EmulatorAdmin, agent: AgentJson
+    tmp_path: Path, admin: EmulatorAdmin, agent: AgentJson, make_cli: Any
 ) -> None:
     # What tests/test_examples.py models in its stand-in engine, through the real
     # engine's aliases.
     project = Project.load(ROOT / "examples" / "fleet" / "Pulumi.yaml")
     setup = fleet_stack(project, admin, agent, tmp_path)
-    cli = make_cli(tmp_path, project.program_dir)
+    cli = make_cli(project.program_dir)
     init_stack(cli, setup)
     cli("up", "--yes", "--non-interactive")
     held = config_of(admin, setup.agents["sales"])
@@ -267,13 +219,13 @@ def test_cli_fleet_entry_renamed_with_its_previous_name_moves_sending_nothing(
     "from 3.226.0 (importlib, pulumi/pulumi#22127); older CLIs look in site-packages alone",
 )
 def test_cli_a_dynamic_program_asks_the_engine_for_no_plugin_download(
-    tmp_path: Path, admin: EmulatorAdmin, agent: AgentJson
+    tmp_path: Path, admin: EmulatorAdmin, agent: AgentJson, make_cli: Any
 ) -> None:
     # pkg/engine/plugins.go `ensurePluginsAreInstalled` logs each plugin it
     # tries to install; the package's pulumi-plugin.json names none.
     project = Project.load(ROOT / "examples" / "basic" / "Pulumi.yaml")
     setup = EXAMPLE_STACKS["basic"](project, admin, agent, tmp_path)
-    cli = make_cli(tmp_path, project.program_dir)
+    cli = make_cli(project.program_dir)
     init_stack(cli, setup)
     preview = cli("preview", "--non-interactive", "--logtostderr", "--logflow", "-v=9")
     log = preview.stderr.lower()
@@ -282,14 +234,14 @@ def test_cli_a_dynamic_program_asks_the_engine_for_no_plugin_download(
 
 
 def test_cli_import_of_a_native_resource_reads_once_and_the_next_preview_finds_no_change(
-    tmp_path: Path, admin: EmulatorAdmin, agent: AgentJson
+    tmp_path: Path, admin: EmulatorAdmin, agent: AgentJson, make_cli: Any
 ) -> None:
     project = Project.load(ROOT / "examples" / "yaml" / "Pulumi.yaml")
     setup = EXAMPLE_STACKS["yaml"](project, admin, agent, tmp_path)
     admin.edit_configuration(
         agent["scenario_id"], {"conv_rating_active": True, "conv_rating_popup_active": True}
     )
-    cli = make_cli(tmp_path, project.program_dir)
+    cli = make_cli(project.program_dir)
     init_stack(cli, setup)
     requests_sent(admin)
     cli("import", NATIVE_TYPE, "ratings", agent["scenario_id"], "--yes", "--non-interactive")

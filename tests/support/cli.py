@@ -1,0 +1,186 @@
+"""The real Pulumi CLI, as `make cli` builds it, run in a project of a test's own.
+
+Where the CLI comes from: `pulumi` on PATH (`.ci/run` and `make test` put the one
+`make cli` built first), else the folder scripts/build_cli.sh builds into. Under
+`CI=true` a test that needs it fails instead of skipping.
+
+How a Python program reaches it: the Python language host cannot be built here
+(scripts/build_cli.sh says why), so `Cli` serves the project's `__main__.py` with
+scripts/program_server.py, the SDK's own language server, and passes the CLI its
+address with `--client` on the commands that run the program (preview, up). Every
+other piece is the real one: the CLI and its engine, the dynamic provider's host
+`pulumi-resource-pulumi-python`, the native plugin, the YAML language host.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+BUILD_CLI = ROOT / "scripts" / "build_cli.sh"
+PROGRAM_SERVER = ROOT / "scripts" / "program_server.py"
+# The commands that run the program, and so need the language runtime.
+RUNS_PROGRAM = {"preview", "up", "update"}
+
+
+def _pinned_bin() -> Path:
+    """The folder scripts/build_cli.sh builds into, at the version it pins."""
+    text = BUILD_CLI.read_text(encoding="utf-8")
+    match = re.search(r"^PULUMI_VERSION=(\S+)", text, re.MULTILINE)
+    assert match, "scripts/build_cli.sh pins no PULUMI_VERSION"
+    cache = os.environ.get("PULUMI_QUICKCHAT_CLI_CACHE") or str(
+        Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "pulumi-quickchat/cli"
+    )
+    return Path(cache) / f"v{match.group(1)}" / "bin"
+
+
+def find_cli() -> Path | None:
+    """`pulumi` on PATH, else the one `make cli` built; None where there is neither."""
+    on_path = shutil.which("pulumi")
+    if on_path:
+        return Path(on_path)
+    built = _pinned_bin() / "pulumi"
+    return built if built.is_file() else None
+
+
+CLI = find_cli()
+NO_CLI = (
+    "the Pulumi CLI is neither on PATH nor built: run `make cli` (it builds it from its "
+    "Go modules) or install it (https://www.pulumi.com/docs/install/)"
+)
+
+
+def cli_version() -> tuple[int, ...] | None:
+    if CLI is None:
+        return None
+    printed = subprocess.run([CLI, "version"], capture_output=True, text=True).stdout
+    match = re.search(r"(\d+)\.(\d+)\.(\d+)", printed)
+    return tuple(int(part) for part in match.groups()) if match else None
+
+
+def requires_cli() -> pytest.MarkDecorator:
+    """Skip without the CLI; under CI the test runs and fails, as CI must have it."""
+    return pytest.mark.skipif(
+        CLI is None and os.environ.get("CI", "").lower() not in ("1", "true"), reason=NO_CLI
+    )
+
+
+class ProgramServer:
+    """scripts/program_server.py serving one project's program; `address` for `--client`."""
+
+    def __init__(self, project: Path, env: dict[str, str]) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, str(PROGRAM_SERVER), str(project)],
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert self.process.stdout is not None
+        port = self.process.stdout.readline().strip()
+        if not port.isdigit():
+            self.close()
+            raise AssertionError(f"program_server did not start: {self.stderr()}")
+        self.address = f"127.0.0.1:{port}"
+
+    def stderr(self) -> str:
+        if self.process.poll() is None:
+            return ""
+        assert self.process.stderr is not None
+        return self.process.stderr.read()
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            assert self.process.stdin is not None
+            self.process.stdin.close()  # its signal to stop
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        for stream in (self.process.stdout, self.process.stderr):
+            if stream is not None:
+                stream.close()
+
+
+@dataclass
+class Cli:
+    """`pulumi` run in one project, with a backend, home and passphrase of the test's own."""
+
+    project: Path
+    env: dict[str, str]
+    # Everything the CLI printed, to prove no token ever appears there.
+    transcript: list[str] = field(default_factory=list)
+    program: ProgramServer | None = None
+
+    @property
+    def runtime(self) -> str:
+        loaded = yaml.safe_load((self.project / "Pulumi.yaml").read_text(encoding="utf-8"))
+        runtime = loaded["runtime"]
+        return str(runtime["name"] if isinstance(runtime, dict) else runtime)
+
+    def __call__(
+        self, *args: str, stdin: str | None = None, ok: bool = True, timeout: float = 600
+    ) -> subprocess.CompletedProcess[str]:
+        assert CLI is not None, NO_CLI
+        command = [str(CLI), *args]
+        if args and args[0] in RUNS_PROGRAM and self.runtime == "python":
+            if self.program is None:
+                self.program = ProgramServer(self.project, self.env)
+            command.append(f"--client={self.program.address}")
+        result = subprocess.run(
+            command,
+            cwd=self.project,
+            env=self.env,
+            input=stdin,
+            stdin=None if stdin is not None else subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        self.transcript += [result.stdout, result.stderr]
+        if ok:
+            assert result.returncode == 0, (
+                f"pulumi {' '.join(args)} -> {result.returncode}\n{result.stdout}\n{result.stderr}"
+            )
+        return result
+
+    def close(self) -> None:
+        if self.program is not None:
+            self.program.close()
+            self.program = None
+
+
+def cli_env(tmp_path: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """A local backend, home and passphrase in tmp_path; the CLI's folder first on PATH.
+
+    Nothing of the machine's own Pulumi login or Quickchat settings leaks in.
+    """
+    assert CLI is not None, NO_CLI
+    (tmp_path / "state").mkdir(exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PULUMI_", "QUICKCHAT_"))}
+    env.update(
+        {
+            "PULUMI_HOME": str(tmp_path / "pulumi-home"),
+            "PULUMI_BACKEND_URL": f"file://{tmp_path / 'state'}",
+            "PULUMI_CONFIG_PASSPHRASE": "cli-test-passphrase",
+            "PULUMI_SKIP_UPDATE_CHECK": "1",
+            # The CLI's plugins (the dynamic provider host, the YAML host) sit beside it,
+            # and the dynamic provider's host runs this interpreter's `python`.
+            "PATH": os.pathsep.join(
+                [str(CLI.parent), str(Path(sys.executable).parent), env.get("PATH", "")]
+            ),
+            **(extra or {}),
+        }
+    )
+    return env
