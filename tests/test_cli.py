@@ -248,3 +248,22 @@ def test_cli_import_of_a_native_resource_reads_once_and_the_next_preview_finds_n
     assert requests_sent(admin) == ["GET 200"]
     cli("preview", "--expect-no-changes", "--non-interactive")
     assert requests_sent(admin) == []
+
+
+def test_cli_import_in_a_python_project_prints_a_python_program(
+    tmp_path: Path, admin: EmulatorAdmin, agent: AgentJson, make_cli: Any
+) -> None:
+    # The program comes from the language host's GenerateProgram
+    # (pkg/v3 cmd/pulumi/operations/import.go), here scripts/codegen_host.
+    project = Project.load(ROOT / "examples" / "native" / "Pulumi.yaml")
+    cli = make_cli(project.program_dir)
+    init_stack(cli, EXAMPLE_STACKS["native"](project, admin, agent, tmp_path))
+    out = tmp_path / "imported.py"
+    cli(
+        "import", NATIVE_TYPE, "ratings", agent["scenario_id"], "--yes", "--non-interactive",
+        f"--out={out}",
+    )  # fmt: skip
+    program = out.read_text(encoding="utf-8")
+    assert program.startswith("import pulumi\n"), program
+    assert '.ConversationRatingConfig("ratings",' in program, program
+    assert "protect=True" in program, program
