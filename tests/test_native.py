@@ -210,10 +210,10 @@ def test_check_fails_per_field_in_the_schemas_names_before_any_request(
         )
     assert failed.value.properties == ["convRatingActive", "convRatingQuestionCodes", "baseUrl"]
     reasons = [reason for _, reason in failed.value.failures]
-    assert reasons[0] == "convRatingActive: must be true or false, got the string 'yes'"
+    assert reasons[0] == "must be true or false, got the string 'yes'"
     assert "use 'HELPFUL_THUMBS'" in reasons[1]
-    assert reasons[2].startswith("baseUrl: 'http://quickchat.example' from the resource's baseUrl")
-    with pytest.raises(CheckFailed, match="convRatingPopupActive: must equal convRatingActive"):
+    assert reasons[2].startswith("'http://quickchat.example' from the resource's baseUrl")
+    with pytest.raises(CheckFailed, match="must equal convRatingActive"):
         native_engine.plan("ratings", {"convRatingActive": True, "convRatingPopupActive": False})
     assert requests_sent(admin) == []
 
@@ -306,8 +306,7 @@ def test_provider_config_is_checked_naming_the_key(
     assert failures == [
         (
             "apiToken",
-            "apiToken: the token contains whitespace (a stray space "
-            "or newline from copy and paste?)",
+            "the token contains whitespace (a stray space or newline from copy and paste?)",
         )
     ]
 
