@@ -34,7 +34,7 @@ from google.protobuf import empty_pb2
 from pulumi.provider.experimental.server import ProviderServicer
 from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc, provider_pb2_grpc
 
-from .._version import __version__
+from .._version import semver
 from ..errors import QuickchatAPIError, QuickchatConfigError, QuickchatError
 from .provider import RESOURCE_TYPE, QuickchatProvider, _in_schema_names
 
@@ -182,7 +182,7 @@ async def _serve(engine_address: str) -> None:
     # No cap on calls in flight: the engine bounds them (`--parallel`), and
     # every request to Quickchat leaves the loop for a thread (provider.py).
     server = grpc.aio.server()
-    servicer = _Servicer(sys.argv[1:], __version__, QuickchatProvider(), engine_address)
+    servicer = _Servicer(sys.argv[1:], semver(), QuickchatProvider(), engine_address)
     provider_pb2_grpc.add_ResourceProviderServicer_to_server(servicer, server)
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()
