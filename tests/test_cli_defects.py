@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -68,3 +69,44 @@ def test_cli_a_pre_release_registers_and_creates_through_the_native_sdk(
         assert '"version": "0.2.0-rc.1"' in export
     finally:
         cli.close()
+
+
+def test_cli_attaches_to_a_plugin_started_by_hand_with_pulumi_debug_providers(
+    tmp_path: Path, emulator: EmulatorProcess, admin: EmulatorAdmin, agent: AgentJson
+) -> None:
+    # Started with no engine address, the plugin prints its port and waits; the engine
+    # dials it and calls Attach (sdk/go/common/resource/plugin/provider_plugin.go).
+    plugin = subprocess.Popen(
+        [str(Path(sys.executable).parent / "pulumi-resource-quickchat")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert plugin.stdout is not None
+        port = plugin.stdout.readline().strip()
+        assert port.isdigit(), plugin.communicate(timeout=10)
+        project = tmp_path / "project"
+        project.mkdir()
+        resources = {
+            "ratings": {
+                "type": "quickchat:index:ConversationRatingConfig",
+                "properties": {"convRatingActive": True},
+            }
+        }
+        (project / "Pulumi.yaml").write_text(
+            yaml.safe_dump({"name": "attach", "runtime": "yaml", "resources": resources})
+        )
+        cli = Cli(project, cli_env(tmp_path, {"PULUMI_DEBUG_PROVIDERS": f"quickchat:{port}"}))
+        cli("login", cli.env["PULUMI_BACKEND_URL"])
+        cli("stack", "init", "dev", "--secrets-provider", "passphrase")
+        cli("config", "set", "quickchat:baseUrl", emulator.url)
+        cli("config", "set", "--secret", "quickchat:apiToken", stdin=agent["tokens"]["write_all"])
+        requests_sent(admin)
+        cli("up", "--yes", "--non-interactive")
+        assert requests_sent(admin) == ["PATCH 200"]
+        cli("destroy", "--yes", "--non-interactive")  # a second run attaches again
+        assert requests_sent(admin) == ["PATCH 200"]
+    finally:
+        plugin.terminate()
+        plugin.communicate(timeout=10)
