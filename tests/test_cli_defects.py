@@ -19,6 +19,18 @@ pytestmark = requires_cli()
 PACKAGE = Path(__file__).resolve().parents[1] / "provider" / "pulumi_quickchat"
 
 
+def stack_for(
+    project: Path, tmp_path: Path, env: dict[str, str], emulator: EmulatorProcess, agent: AgentJson
+) -> Cli:
+    """The CLI in `project`, its stack "dev" set to reach `agent` on the emulator."""
+    cli = Cli(project, cli_env(tmp_path, env))
+    cli("login", cli.env["PULUMI_BACKEND_URL"])
+    cli("stack", "init", "dev", "--secrets-provider", "passphrase")
+    cli("config", "set", "quickchat:baseUrl", emulator.url)
+    cli("config", "set", "--secret", "quickchat:apiToken", stdin=agent["tokens"]["write_all"])
+    return cli
+
+
 def test_cli_a_pre_release_registers_and_creates_through_the_native_sdk(
     tmp_path: Path, emulator: EmulatorProcess, admin: EmulatorAdmin, agent: AgentJson
 ) -> None:
@@ -55,12 +67,8 @@ def test_cli_a_pre_release_registers_and_creates_through_the_native_sdk(
             """
         )
     )
-    cli = Cli(project, cli_env(tmp_path, {"PYTHONPATH": str(release)}))
+    cli = stack_for(project, tmp_path, {"PYTHONPATH": str(release)}, emulator, agent)
     try:
-        cli("login", cli.env["PULUMI_BACKEND_URL"])
-        cli("stack", "init", "dev", "--secrets-provider", "passphrase")
-        cli("config", "set", "quickchat:baseUrl", emulator.url)
-        cli("config", "set", "--secret", "quickchat:apiToken", stdin=agent["tokens"]["write_all"])
         requests_sent(admin)
         cli("up", "--yes", "--non-interactive")
         assert requests_sent(admin) == ["PATCH 200"]
@@ -97,11 +105,8 @@ def test_cli_attaches_to_a_plugin_started_by_hand_with_pulumi_debug_providers(
         (project / "Pulumi.yaml").write_text(
             yaml.safe_dump({"name": "attach", "runtime": "yaml", "resources": resources})
         )
-        cli = Cli(project, cli_env(tmp_path, {"PULUMI_DEBUG_PROVIDERS": f"quickchat:{port}"}))
-        cli("login", cli.env["PULUMI_BACKEND_URL"])
-        cli("stack", "init", "dev", "--secrets-provider", "passphrase")
-        cli("config", "set", "quickchat:baseUrl", emulator.url)
-        cli("config", "set", "--secret", "quickchat:apiToken", stdin=agent["tokens"]["write_all"])
+        env = {"PULUMI_DEBUG_PROVIDERS": f"quickchat:{port}"}
+        cli = stack_for(project, tmp_path, env, emulator, agent)
         requests_sent(admin)
         cli("up", "--yes", "--non-interactive")
         assert requests_sent(admin) == ["PATCH 200"]
