@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import threading
 
 import pytest
 
@@ -231,13 +232,19 @@ def test_a_body_that_keeps_stalling_says_no_response_within_the_timeout(
 
 @pytest.fixture
 def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Every wait the retry loop asks for, recorded instead of slept.
+    """Every wait the retry loop asks for, recorded instead of waited.
 
-    The emulator runs in its own process, so nothing else in this test needs
-    the real `time.sleep`.
+    The loop waits on the operation's cancellation token (`_cancel.current()`);
+    this one records the wait and returns at once, not cancelled.
     """
     recorded: list[float] = []
-    monkeypatch.setattr("pulumi_quickchat.client.time.sleep", recorded.append)
+
+    class Recording(threading.Event):
+        def wait(self, timeout: float | None = None) -> bool:
+            recorded.append(timeout or 0.0)
+            return False
+
+    monkeypatch.setattr("pulumi_quickchat._cancel.current", Recording)
     return recorded
 
 

@@ -21,6 +21,7 @@ from ._version import __version__
 from .conversation_rating import ConversationRatingConfig, ConversationRatingConfigProvider
 from .errors import (
     QuickchatAPIError,
+    QuickchatCancelledError,
     QuickchatConfigError,
     QuickchatError,
     QuickchatMismatchError,
@@ -61,6 +62,7 @@ __all__ = [
     "ConversationRatingConfigProvider",
     "GetConversationRatingConfigResult",
     "QuickchatAPIError",
+    "QuickchatCancelledError",
     "QuickchatClient",
     "QuickchatConfigError",
     "QuickchatError",

@@ -24,7 +24,6 @@ import copy
 import email.utils
 import logging
 import random
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -33,6 +32,7 @@ from typing import Any
 
 import requests
 
+from . import _cancel
 from ._api import (
     CONFIGURATION_PATH,
     DEFAULT_BASE_URL,
@@ -46,6 +46,7 @@ from ._api import (
 from ._version import __version__
 from .errors import (
     QuickchatAPIError,
+    QuickchatCancelledError,
     QuickchatConfigError,
     QuickchatRequestError,
     QuickchatResponseError,
@@ -124,15 +125,35 @@ class RetryPolicy:
 
 
 class _Retryable(Exception):
-    """One attempt failed in a way another attempt may not: `error` if none is left."""
+    """One attempt failed in a way another attempt may not: `error` if none is left.
+
+    `may_have_applied`: Quickchat may have made the change though no answer said
+    so (an answer cut or late, a 5xx); not so for a 429 or a connection never made.
+    """
 
     def __init__(
-        self, error: QuickchatRequestError, why: str, retry_after: float | None = None
+        self,
+        error: QuickchatRequestError,
+        why: str,
+        retry_after: float | None = None,
+        *,
+        may_have_applied: bool = True,
     ) -> None:
         super().__init__(why)
         self.error = error
         self.why = why
         self.retry_after = retry_after
+        self.may_have_applied = may_have_applied
+
+
+# Refusals of requests' own, before anything is sent: the same on every attempt.
+_PERMANENT_LOCAL_ERRORS = (
+    requests.exceptions.InvalidURL,
+    requests.exceptions.InvalidSchema,
+    requests.exceptions.MissingSchema,
+    requests.exceptions.InvalidHeader,
+    requests.exceptions.URLRequired,
+)
 
 
 class _BearerAuth(requests.auth.AuthBase):
@@ -262,15 +283,28 @@ class QuickchatClient:
         """Try, and retry what the policy allows; the one loop every request goes through.
 
         PATCH is retried as GET is: it always carries the whole change, so
-        sending it twice gives the same result.
+        sending it twice gives the same result. A cancelled operation
+        (`_cancel`) sends nothing more: the token is checked before each
+        attempt, and the wait for a retry ends when it is set.
         """
+        _cancel.cancel_at_exit()
+        cancelled = _cancel.current()
         retries = 0
+        may_have_applied = False
+        previous: str | None = None
         while True:
+            if cancelled.is_set():
+                error = QuickchatCancelledError(method, CONFIGURATION_PATH, previous)
+                error.attempts, error.may_have_applied = retries, may_have_applied
+                raise error
             try:
                 return self._attempt(method, body)
             except _Retryable as failure:
+                may_have_applied = may_have_applied or failure.may_have_applied
+                previous = failure.why
                 if retries >= self._retry.max_retries:
                     failure.error.attempts = retries + 1
+                    failure.error.may_have_applied = may_have_applied
                     raise failure.error from None
                 retries += 1
                 wait = self._retry.wait(retries, failure.retry_after)
@@ -285,7 +319,7 @@ class QuickchatClient:
                     wait,
                 )
                 if wait > 0:
-                    time.sleep(wait)
+                    cancelled.wait(wait)  # ends early, and the loop stops, when cancelled
 
     def _attempt(self, method: str, body: dict[str, Any] | None) -> RatingConfiguration:
         """One request. Raises _Retryable for what another attempt may fix."""
@@ -299,10 +333,20 @@ class QuickchatClient:
                 allow_redirects=False,
                 stream=True,  # the body is read below, where its failures are ours to retry
             )
+        except _PERMANENT_LOCAL_ERRORS as exc:
+            # requests refused to build the request: no retry can change that.
+            raise QuickchatConfigError(
+                f"{method} {display_url(self.base_url)}{CONFIGURATION_PATH} cannot be sent: "
+                f"the request could not be prepared ({type(exc).__name__}). Nothing was sent. "
+                "Fix the base URL (quickchat:baseUrl / QUICKCHAT_API_BASE_URL) or the token."
+            ) from None
         except requests.exceptions.RequestException as exc:
             why = _describe_transport_error(exc, self._timeout)
             error = QuickchatTransportError(method, CONFIGURATION_PATH, why)
-            raise _Retryable(error, why) from None
+            never_sent = isinstance(exc, requests.exceptions.ConnectTimeout) or (
+                why == "connection refused"
+            )
+            raise _Retryable(error, why, may_have_applied=not never_sent) from None
         with response:
             try:
                 response.content  # noqa: B018 - reads the whole body
@@ -318,7 +362,10 @@ class QuickchatClient:
                 retry_after = _retry_after_seconds(response.headers.get("Retry-After"))
                 if retry_after is not None:
                     why += f" with Retry-After {retry_after:g} s"
-                raise _Retryable(api_error, why, retry_after)
+                # A 429 is a refusal; a 5xx can come after the change was made.
+                raise _Retryable(
+                    api_error, why, retry_after, may_have_applied=response.status_code != 429
+                )
             try:
                 return RatingConfiguration.from_api(response.json())
             except requests.exceptions.JSONDecodeError:

@@ -78,10 +78,20 @@ class QuickchatRequestError(QuickchatError):
         self.detail = detail
         self.hint = hint
         self.attempts = 1
+        # Whether a write may have reached Quickchat though no answer said so (a
+        # cut answer, a timeout, a 5xx); the retry loop sets it when it gives up.
+        self.may_have_applied = False
 
     def __str__(self) -> str:
         tries = f", after {self.attempts} attempts" if self.attempts > 1 else ""
-        return f"{self.method} {self.path} failed: {self.detail}{tries}. {self.hint}"
+        applied = f" {MAY_HAVE_APPLIED}" if self.may_have_applied and self.method != "GET" else ""
+        return f"{self.method} {self.path} failed: {self.detail}{tries}. {self.hint}{applied}"
+
+
+MAY_HAVE_APPLIED = (
+    "The change may already have been applied though no answer said so: read the agent's "
+    "configuration (`pulumi refresh`) before relying on it."
+)
 
 
 class QuickchatAPIError(QuickchatRequestError):
@@ -112,6 +122,18 @@ class QuickchatTransportError(QuickchatRequestError):
             "Check the network path to Quickchat and the base URL "
             "(quickchat:baseUrl / QUICKCHAT_API_BASE_URL), then run the command again.",
         )
+
+
+class QuickchatCancelledError(QuickchatRequestError):
+    """The operation was cancelled (Ctrl-C, the engine's Cancel) before the request went out."""
+
+    def __init__(self, method: str, path: str, previous: str | None) -> None:
+        if previous is None:
+            detail, hint = "cancelled before it was sent", "Nothing was sent to Quickchat."
+        else:
+            detail = f"cancelled while waiting to retry (the last attempt got {previous})"
+            hint = "No further request was sent."
+        super().__init__(method, path, detail, hint)
 
 
 class QuickchatResponseError(QuickchatRequestError):

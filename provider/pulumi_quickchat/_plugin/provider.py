@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -36,7 +37,7 @@ from pulumi.provider.experimental import provider as rpc
 from pulumi.provider.experimental.property_value import PropertyValue
 from pulumi.runtime.rpc import UNKNOWN
 
-from .. import _core, _settings
+from .. import _cancel, _core, _settings
 from .._api import base_url_problem, display_url, token_problem
 from ..client import POOL_CONNECTIONS
 from .schema import CAMEL, FUNCTION_TOKEN, RESOURCE_TYPE, SCHEMA_JSON, SNAKE
@@ -49,11 +50,25 @@ Result = TypeVar("Result")
 _requests = ThreadPoolExecutor(max_workers=POOL_CONNECTIONS, thread_name_prefix="quickchat")
 
 
+def _as_operation(cancelled: threading.Event, call: Callable[[], Result]) -> Result:
+    with _cancel.operation(cancelled):
+        return call()
+
+
 async def _off_the_loop(call: Callable[..., Result], *args: Any) -> Result:
-    """Run a blocking call to Quickchat on the thread pool, so the loop serves other calls."""
-    return await asyncio.get_running_loop().run_in_executor(
-        _requests, functools.partial(call, *args)
-    )
+    """Run a blocking call to Quickchat on the thread pool, so the loop serves other calls.
+
+    It runs as one operation (`_cancel`): if the engine cancels the gRPC call,
+    the operation sends nothing more (a request already on the wire finishes
+    within its timeout); `cancel` stops every operation.
+    """
+    cancelled = threading.Event()
+    work = functools.partial(_as_operation, cancelled, functools.partial(call, *args))
+    try:
+        return await asyncio.get_running_loop().run_in_executor(_requests, work)
+    except asyncio.CancelledError:
+        cancelled.set()
+        raise
 
 
 # --- translation: camelCase PropertyValues <-> the core's snake_case values -----------------
@@ -116,6 +131,10 @@ def _in_schema_names(text: str) -> str:
 
 class QuickchatProvider(rpc.Provider):
     """The native provider: configuration, then the resource's lifecycle, then the function."""
+
+    async def cancel(self) -> None:
+        # The engine's Cancel (Ctrl-C): operations still waiting end, reporting it.
+        _cancel.cancel_everything()
 
     async def get_schema(self, request: rpc.GetSchemaRequest) -> rpc.GetSchemaResponse:
         return rpc.GetSchemaResponse(schema=SCHEMA_JSON)

@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
+import signal
 import sys
 import traceback
 from collections.abc import Awaitable, Callable
@@ -29,9 +31,11 @@ import grpc.aio
 from pulumi.provider.experimental.server import ProviderServicer
 from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc, provider_pb2_grpc
 
+from .. import _cancel
 from .._version import __version__
+from ..client import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT
 from ..errors import QuickchatError
-from .provider import QuickchatProvider, _in_schema_names
+from .provider import QuickchatProvider, _in_schema_names, _requests
 
 Handler = Callable[[Any, Any, grpc.aio.ServicerContext], Awaitable[Any]]
 log = logging.getLogger("pulumi_quickchat")
@@ -115,11 +119,23 @@ async def _serve(engine_address: str) -> None:
     servicer = _Servicer(sys.argv[1:], __version__, QuickchatProvider(), engine_address)
     provider_pb2_grpc.add_ResourceProviderServicer_to_server(servicer, server)
     port = server.add_insecure_port("127.0.0.1:0")
+    # The engine stops a plugin with SIGINT (SIGKILL after a cooldown; sdk/go/common/util/
+    # cmdutil/term.go, `TerminateProcessGroup`), a user's Ctrl-C sends it too.
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signal_number in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signal_number, stopping.set)
     await server.start()
     # The engine reads exactly this line; nothing may be printed before it.
     sys.stdout.write(f"{port}\n")
     sys.stdout.flush()
-    await server.wait_for_termination()
+    await stopping.wait()
+    # Operations still waiting end at once and say so; a request on the wire is
+    # given its timeout, and its call its answer.
+    _cancel.cancel_everything()
+    await server.stop(grace=DEFAULT_CONNECT_TIMEOUT + DEFAULT_READ_TIMEOUT)
+    # The workers end while the loop still runs, so none answers a closed loop.
+    await loop.run_in_executor(None, functools.partial(_requests.shutdown, wait=True))
 
 
 def main() -> None:
