@@ -41,6 +41,7 @@ from ._api import (
     base_url_problem,
     display_url,
     normalize_base_url,
+    quotable,
     token_problem,
 )
 from ._version import __version__
@@ -207,10 +208,10 @@ class QuickchatClient:
                 f"The Quickchat base URL must be a string such as {DEFAULT_BASE_URL!r}, "
                 f"got {type(base_url).__name__}."
             )
-        problem = base_url_problem(base_url)
-        if problem:
-            shown = display_url(base_url)
-            raise QuickchatConfigError(f"The Quickchat base URL {shown!r} {problem}.")
+        shown = display_url(base_url)
+        if problem := base_url_problem(base_url, quote=quotable(shown)):
+            quoted = f" {shown!r}" if quotable(shown) else ""
+            raise QuickchatConfigError(f"The Quickchat base URL{quoted} {problem}.")
         self.base_url = normalize_base_url(base_url)
         self.scenario_id = agent_key(api_token)
         self._timeout = (connect_timeout, read_timeout)
@@ -336,7 +337,7 @@ class QuickchatClient:
         except _PERMANENT_LOCAL_ERRORS as exc:
             # requests refused to build the request: no retry can change that.
             raise QuickchatConfigError(
-                f"{method} {display_url(self.base_url)}{CONFIGURATION_PATH} cannot be sent: "
+                f"{method} {CONFIGURATION_PATH} cannot be sent: "
                 f"the request could not be prepared ({type(exc).__name__}). Nothing was sent. "
                 "Fix the base URL (quickchat:baseUrl / QUICKCHAT_API_BASE_URL) or the token."
             ) from None

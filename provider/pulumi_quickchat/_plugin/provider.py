@@ -38,7 +38,7 @@ from pulumi.provider.experimental.property_value import PropertyValue
 from pulumi.runtime.rpc import UNKNOWN
 
 from .. import _cancel, _core, _settings
-from .._api import base_url_problem, display_url, token_problem
+from .._api import base_url_problem, display_url, quotable, token_problem
 from ..client import POOL_CONNECTIONS
 from .schema import CAMEL, FUNCTION_TOKEN, RESOURCE_TYPE, SCHEMA_JSON, SNAKE
 
@@ -126,6 +126,36 @@ def _in_schema_names(text: str) -> str:
     return text
 
 
+def _check_config(request: rpc.CheckRequest) -> rpc.CheckResponse:
+    config, secret = _to_core(request.new_inputs), _core_names(request.new_inputs)
+    failures = []
+    token, base_url = config.get("api_token"), config.get("base_url")
+    if isinstance(token, str) and (problem := _core.text_problem(token) or token_problem(token)):
+        failures.append(rpc.CheckFailure("apiToken", f"apiToken: the token {problem}"))
+    if isinstance(base_url, str):
+        quoted = quotable(display_url(base_url), "base_url" in secret)
+        problem = _core.text_problem(base_url) or base_url_problem(base_url, quote=quoted)
+        if problem:
+            shown = f"{display_url(base_url)!r}" if quoted else "the base URL"
+            reason = _in_schema_names(f"baseUrl: {shown} {problem}")
+            failures.append(rpc.CheckFailure("baseUrl", reason))
+    return rpc.CheckResponse(inputs=dict(request.new_inputs), failures=failures)
+
+
+def _check(request: rpc.CheckRequest) -> rpc.CheckResponse:
+    news, secret = _to_core(request.new_inputs), _core_names(request.new_inputs)
+    inputs, failures = _core.check(news, secret)
+    return rpc.CheckResponse(
+        inputs=_from_core(inputs, {CAMEL[n] for n in _core.derived_secrets(news, secret)}),
+        failures=[rpc.CheckFailure(CAMEL[f.field], _in_schema_names(f.reason)) for f in failures],
+    )
+
+
+def _core_names(properties: Mapping[str, PropertyValue]) -> set[str]:
+    """The properties that arrived secret, by the core's names."""
+    return {SNAKE.get(name, name) for name in _secret_names(properties)}
+
+
 # --- the provider ---------------------------------------------------------------------------
 
 
@@ -140,15 +170,7 @@ class QuickchatProvider(rpc.Provider):
         return rpc.GetSchemaResponse(schema=SCHEMA_JSON)
 
     async def check_config(self, request: rpc.CheckRequest) -> rpc.CheckResponse:
-        config = _to_core(request.new_inputs)
-        failures = []
-        token, base_url = config.get("api_token"), config.get("base_url")
-        if isinstance(token, str) and (problem := token_problem(token)):
-            failures.append(rpc.CheckFailure("apiToken", f"apiToken: the token {problem}"))
-        if isinstance(base_url, str) and (problem := base_url_problem(base_url)):
-            shown = display_url(base_url)
-            failures.append(rpc.CheckFailure("baseUrl", f"baseUrl: {shown!r} {problem}"))
-        return rpc.CheckResponse(inputs=dict(request.new_inputs), failures=failures)
+        return await _off_the_loop(_check_config, request)
 
     async def configure(self, request: rpc.ConfigureRequest) -> rpc.ConfigureResponse:
         # A native provider receives its own namespace's keys, without the
@@ -166,16 +188,21 @@ class QuickchatProvider(rpc.Provider):
                 _settings.BASE_URL_CONFIG_KEY: "the provider's baseUrl",
             },
         )
+        # A base URL set secret in the provider's config leaves secret wherever it is used.
+        self._secret_base_url = "baseUrl" in _secret_names(request.args)
         return rpc.ConfigureResponse(accept_secrets=True, supports_preview=True)
 
+    def _secret(self, *sources: Mapping[str, PropertyValue]) -> set[str]:
+        """What leaves secret: each property that arrived secret, and the base URL where
+        it is the provider's own, set secret."""
+        secret = _secret_names(*sources)
+        if getattr(self, "_secret_base_url", False) and not any("baseUrl" in s for s in sources):
+            secret.add("baseUrl")
+        return secret
+
     async def check(self, request: rpc.CheckRequest) -> rpc.CheckResponse:
-        inputs, failures = _core.check(_to_core(request.new_inputs))
-        return rpc.CheckResponse(
-            inputs=_from_core(inputs, _secret_names(request.new_inputs)),
-            failures=[
-                rpc.CheckFailure(CAMEL[f.field], _in_schema_names(f.reason)) for f in failures
-            ],
-        )
+        # Off the loop: a large input must not hold up the plugin's other calls.
+        return await _off_the_loop(_check, request)
 
     async def diff(self, request: rpc.DiffRequest) -> rpc.DiffResponse:
         olds, news = _to_core(request.old_state), _to_core(request.new_inputs)
@@ -200,7 +227,7 @@ class QuickchatProvider(rpc.Provider):
         )
 
     async def create(self, request: rpc.CreateRequest) -> rpc.CreateResponse:
-        inputs, secret = _to_core(request.properties), _secret_names(request.properties)
+        inputs, secret = _to_core(request.properties), self._secret(request.properties)
         if request.preview:
             return rpc.CreateResponse(properties=_from_core(_core.planned_outputs(inputs), secret))
         id_, outputs = await _off_the_loop(_core.create, inputs)
@@ -208,7 +235,7 @@ class QuickchatProvider(rpc.Provider):
 
     async def read(self, request: rpc.ReadRequest) -> rpc.ReadResponse:
         # `pulumi import` sends the id alone: the core reads the agent from it.
-        secret = _secret_names(request.properties, request.inputs)
+        secret = self._secret(request.properties, request.inputs)
         id_, outputs, inputs = await _off_the_loop(
             _core.read, request.resource_id, _to_core(request.properties)
         )
@@ -220,7 +247,7 @@ class QuickchatProvider(rpc.Provider):
 
     async def update(self, request: rpc.UpdateRequest) -> rpc.UpdateResponse:
         olds, news = _to_core(request.olds), _to_core(request.news)
-        secret = _secret_names(request.news)
+        secret = self._secret(request.news)
         if request.preview:
             return rpc.UpdateResponse(properties=_from_core(_core.planned_outputs(news), secret))
         outputs = await _off_the_loop(_core.update, request.resource_id, olds, news)
@@ -239,8 +266,8 @@ class QuickchatProvider(rpc.Provider):
                 _core.lookup, _to_core(request.args), argument="the function's `apiToken` argument"
             )
         )
-        # The result holds no token: nothing in it is secret.
-        return rpc.InvokeResponse(return_value={CAMEL[k]: _value(v) for k, v in found.items()})
+        # The result holds no token; the base URL is secret where it arrived so.
+        return rpc.InvokeResponse(return_value=_from_core(found, self._secret(request.args)))
 
 
 __all__ = ["RESOURCE_TYPE", "QuickchatProvider"]
