@@ -511,6 +511,9 @@ def lookup(
 ) -> dict[str, Any]:
     """An agent's setting as Quickchat reports it now, for the read-only lookup: one GET,
     nothing recorded. `argument` names where the caller takes a token."""
+    facts = _Facts(inputs, frozenset(INPUT_FIELDS), stack_config)
+    if problem := _check_base_url(facts):  # quoting nothing: it may have arrived secret
+        raise QuickchatConfigError(f"base_url: {problem}. Nothing was sent.")
     client = _settings.connect(inputs, stack_config, argument=argument)
     live = client.get_configuration()
     return {**live.to_api(), "scenario_id": client.scenario_id, "base_url": client.base_url}

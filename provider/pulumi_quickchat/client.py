@@ -36,6 +36,7 @@ from . import _cancel
 from ._api import (
     CONFIGURATION_PATH,
     DEFAULT_BASE_URL,
+    QUESTION_CODES,
     RatingConfiguration,
     agent_key,
     base_url_problem,
@@ -46,6 +47,7 @@ from ._api import (
 )
 from ._version import __version__
 from .errors import (
+    TOKEN_PAGE,
     QuickchatAPIError,
     QuickchatCancelledError,
     QuickchatConfigError,
@@ -179,7 +181,11 @@ def _bearer(api_token: object) -> _BearerAuth:
         )
     problem = token_problem(api_token)
     if problem:
-        raise QuickchatConfigError(f"The Quickchat API token {problem}.")
+        raise QuickchatConfigError(
+            f"The Quickchat API token {problem}: pass the token itself, as created in "
+            f"{TOKEN_PAGE}. In a Pulumi program it can also come from "
+            f"{token_settings('`api_token`')}."
+        )
     return _BearerAuth(api_token)
 
 
@@ -272,6 +278,12 @@ class QuickchatClient:
             body["conv_rating_active"] = conv_rating_active
         if conv_rating_popup_active is not None:
             body["conv_rating_popup_active"] = conv_rating_popup_active
+        if isinstance(conv_rating_question_codes, str):
+            # list() would split it into letters, which Quickchat refuses one by one.
+            raise QuickchatConfigError(
+                "conv_rating_question_codes must be a list of question codes, not a single "
+                f"string: pass a list such as [{QUESTION_CODES[0]!r}]. Nothing was sent."
+            )
         if conv_rating_question_codes is not None:
             body["conv_rating_question_codes"] = list(conv_rating_question_codes)
         return self._call("PATCH", body)

@@ -138,14 +138,22 @@ async def _serve(engine_address: str) -> None:
     await loop.run_in_executor(None, functools.partial(_requests.shutdown, wait=True))
 
 
+DOCUMENTATION = "https://pypi.org/project/pulumi-quickchat/"
+ABOUT = (
+    f"pulumi-resource-quickchat {__version__}: the Pulumi provider plugin for Quickchat AI's "
+    "Conversation Rating setting. The Pulumi CLI starts it, with the engine's address; "
+    f"it is not run by hand. Documentation: {DOCUMENTATION}"
+)
+
+
 def main() -> None:
     """Serve until the engine stops the plugin. Its address is the last argument."""
+    if sys.argv[1:2] in (["--help"], ["-h"], ["--version"]):
+        print(__version__ if sys.argv[1] == "--version" else ABOUT)
+        return
     arguments = [a for a in sys.argv[1:] if not a.startswith("-")]
     if not arguments:
-        sys.exit(
-            "pulumi-resource-quickchat is a Pulumi provider plugin, started by the Pulumi CLI "
-            "with the engine's address (docs/native.md says how a program finds it)."
-        )
+        sys.exit(ABOUT)
     log.addHandler(logging.StreamHandler())  # stderr, as with no handler at all
     log.addHandler(_EngineLog(arguments[-1]))
     with contextlib.suppress(KeyboardInterrupt):  # the engine's way to stop a plugin
