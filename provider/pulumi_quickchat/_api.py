@@ -151,16 +151,35 @@ def display_url(url: str) -> str:
     return prefix + "<redacted>@" + url.rsplit("@", 1)[1]
 
 
+_HOST_NAME = re.compile(r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.?")
+
+
 def _host_problem(host: str) -> str | None:
-    """Why requests would refuse a host name, as its `prepare_url` does: a label that
-    starts with `*` or `.`, or a non-ASCII name with no IDNA form."""
-    if host.startswith(("*", ".")) or ".." in host:
-        return "has an empty or invalid label in its host name"
-    if not host.isascii():
+    """Why a host cannot be reached as requests would send to it: an IPv6 address that
+    is none, a name with an empty label or characters no host name has, or a non-ASCII
+    name without the IDNA form requests gives it (`PreparedRequest.prepare_url`)."""
+    if ":" in host:
         try:
-            host.encode("idna")
-        except UnicodeError:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            return "has an IPv6 address that is not valid"
+        return None
+    if not host.isascii():
+        import idna  # requests' own dependency, for what it and urllib3 do with such a name
+
+        try:
+            # urllib3's parse_url, label by label, then requests' own encoding.
+            for label in host.split("."):
+                if not label.isascii():
+                    idna.encode(label.lower(), strict=True, std3_rules=True)
+            host = idna.encode(host, uts46=True).decode("ascii")
+        except idna.IDNAError:
             return "has a host name that is not a valid internationalised domain name"
+    if not _HOST_NAME.fullmatch(host):
+        return (
+            "has a host name that cannot be one: use letters, digits, '-' and '.' between "
+            "non-empty labels, such as app.quickchat.ai"
+        )
     return None
 
 
