@@ -342,3 +342,27 @@ def test_a_client_for_a_bad_token_is_refused_without_echoing_it(client: Quickcha
     with pytest.raises(QuickchatConfigError) as refused:
         client.with_token("abc def")
     assert "abc def" not in str(refused.value)
+
+
+def test_a_string_of_codes_is_refused_naming_the_fix_with_nothing_sent(
+    admin: EmulatorAdmin, token: str
+) -> None:
+    client = QuickchatClient(token, admin.url)
+    with pytest.raises(QuickchatConfigError) as refused:
+        client.update_configuration(conv_rating_question_codes="HELPFUL_THUMBS")
+    assert str(refused.value) == (
+        "conv_rating_question_codes must be a list of question codes, not a single string: "
+        "pass a list such as ['HELPFUL_THUMBS']. Nothing was sent."
+    )
+    assert requests_sent(admin) == []
+
+
+@pytest.mark.parametrize("empty", ["", "  ", "\n"])
+def test_an_empty_token_is_refused_naming_the_fix(empty: str) -> None:
+    with pytest.raises(QuickchatConfigError) as refused:
+        QuickchatClient(empty)
+    assert str(refused.value).startswith(
+        "The Quickchat API token is empty: pass the token itself, as created in the "
+        "Quickchat Dashboard. In a Pulumi program it can also come from `api_token`, the "
+        "stack config `quickchat:apiToken`"
+    )
