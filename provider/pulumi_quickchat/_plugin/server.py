@@ -69,6 +69,21 @@ def _with_plain_errors(handler: Handler) -> Handler:
     return serve
 
 
+def _on_a_thread(handler: Handler) -> Handler:
+    """Check's whole call on a thread with an event loop of its own: the SDK translates
+    every value of a request and of its answer on the loop that serves the call, work in
+    proportion to the input, which on the plugin's one loop would hold up every other
+    call (GetSchema, the other resources' steps) behind a large input."""
+
+    async def serve(self: Any, request: Any, context: grpc.aio.ServicerContext) -> Any:
+        async def call() -> Any:
+            return await handler(self, request, context)
+
+        return await asyncio.to_thread(asyncio.run, call())
+
+    return serve
+
+
 class _Servicer(ProviderServicer):
     pass
 
@@ -85,7 +100,10 @@ for _rpc in (
     "Invoke",
     "GetSchema",
 ):
-    setattr(_Servicer, _rpc, _with_plain_errors(getattr(ProviderServicer, _rpc)))
+    handler = getattr(ProviderServicer, _rpc)
+    if _rpc in ("Check", "CheckConfig"):
+        handler = _on_a_thread(handler)
+    setattr(_Servicer, _rpc, _with_plain_errors(handler))
 
 
 class _EngineLog(logging.Handler):
