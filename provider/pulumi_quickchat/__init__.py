@@ -17,6 +17,7 @@ from ._api import (
     RatingConfiguration,
 )
 from ._api import agent_key as scenario_id_of
+from ._core import QuickchatInputError
 from ._version import __version__
 from .conversation_rating import ConversationRatingConfig, ConversationRatingConfigProvider
 from .errors import (
@@ -66,6 +67,7 @@ __all__ = [
     "QuickchatClient",
     "QuickchatConfigError",
     "QuickchatError",
+    "QuickchatInputError",
     "QuickchatMismatchError",
     "QuickchatRequestError",
     "QuickchatResponseError",
