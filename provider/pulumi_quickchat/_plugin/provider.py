@@ -162,6 +162,9 @@ def _core_names(properties: Mapping[str, PropertyValue]) -> set[str]:
 class QuickchatProvider(rpc.Provider):
     """The native provider: configuration, then the resource's lifecycle, then the function."""
 
+    # Whether the provider's own baseUrl arrived secret (Configure).
+    _secret_base_url = False
+
     async def cancel(self) -> None:
         # The engine's Cancel (Ctrl-C): operations still waiting end, reporting it.
         _cancel.cancel_everything()
@@ -169,8 +172,11 @@ class QuickchatProvider(rpc.Provider):
     async def get_schema(self, request: rpc.GetSchemaRequest) -> rpc.GetSchemaResponse:
         return rpc.GetSchemaResponse(schema=SCHEMA_JSON)
 
+    # Check and CheckConfig send nothing, and server.py runs each whole call, the SDK's
+    # translation of the values included, on a thread of its own.
+
     async def check_config(self, request: rpc.CheckRequest) -> rpc.CheckResponse:
-        return await _off_the_loop(_check_config, request)
+        return _check_config(request)
 
     async def configure(self, request: rpc.ConfigureRequest) -> rpc.ConfigureResponse:
         # A native provider receives its own namespace's keys, without the
@@ -196,13 +202,12 @@ class QuickchatProvider(rpc.Provider):
         """What leaves secret: each property that arrived secret, and the base URL where
         it is the provider's own, set secret."""
         secret = _secret_names(*sources)
-        if getattr(self, "_secret_base_url", False) and not any("baseUrl" in s for s in sources):
+        if self._secret_base_url and not any("baseUrl" in s for s in sources):
             secret.add("baseUrl")
         return secret
 
     async def check(self, request: rpc.CheckRequest) -> rpc.CheckResponse:
-        # Off the loop: a large input must not hold up the plugin's other calls.
-        return await _off_the_loop(_check, request)
+        return _check(request)
 
     async def diff(self, request: rpc.DiffRequest) -> rpc.DiffResponse:
         olds, news = _to_core(request.old_state), _to_core(request.new_inputs)
