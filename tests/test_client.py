@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import threading
 
 import pytest
 
@@ -231,13 +232,19 @@ def test_a_body_that_keeps_stalling_says_no_response_within_the_timeout(
 
 @pytest.fixture
 def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Every wait the retry loop asks for, recorded instead of slept.
+    """Every wait the retry loop asks for, recorded instead of waited.
 
-    The emulator runs in its own process, so nothing else in this test needs
-    the real `time.sleep`.
+    The loop waits on the operation's cancellation token (`_cancel.current()`);
+    this one records the wait and returns at once, not cancelled.
     """
     recorded: list[float] = []
-    monkeypatch.setattr("pulumi_quickchat.client.time.sleep", recorded.append)
+
+    class Recording(threading.Event):
+        def wait(self, timeout: float | None = None) -> bool:
+            recorded.append(timeout or 0.0)
+            return False
+
+    monkeypatch.setattr("pulumi_quickchat._cancel.current", Recording)
     return recorded
 
 
@@ -335,3 +342,27 @@ def test_a_client_for_a_bad_token_is_refused_without_echoing_it(client: Quickcha
     with pytest.raises(QuickchatConfigError) as refused:
         client.with_token("abc def")
     assert "abc def" not in str(refused.value)
+
+
+def test_a_string_of_codes_is_refused_naming_the_fix_with_nothing_sent(
+    admin: EmulatorAdmin, token: str
+) -> None:
+    client = QuickchatClient(token, admin.url)
+    with pytest.raises(QuickchatConfigError) as refused:
+        client.update_configuration(conv_rating_question_codes="HELPFUL_THUMBS")
+    assert str(refused.value) == (
+        "conv_rating_question_codes must be a list of question codes, not a single string: "
+        "pass a list such as ['HELPFUL_THUMBS']. Nothing was sent."
+    )
+    assert requests_sent(admin) == []
+
+
+@pytest.mark.parametrize("empty", ["", "  ", "\n"])
+def test_an_empty_token_is_refused_naming_the_fix(empty: str) -> None:
+    with pytest.raises(QuickchatConfigError) as refused:
+        QuickchatClient(empty)
+    assert str(refused.value).startswith(
+        "The Quickchat API token is empty: pass the token itself, as created in the "
+        "Quickchat Dashboard. In a Pulumi program it can also come from `api_token`, the "
+        "stack config `quickchat:apiToken`"
+    )

@@ -22,10 +22,10 @@ import pulumi
 import pytest
 
 import pulumi_quickchat
+from pulumi_quickchat import QuickchatInputError
 from quickchat_emulator import AgentJson, EmulatorAdmin
 
 from support.checks import assert_provider_holds_no_secret, config_of, requests_sent
-from support.engine import CheckFailed
 from support.example_stacks import (
     DISABLED,
     ENABLED,
@@ -196,9 +196,10 @@ def test_basic_typo_in_question_codes_fails_at_preview_naming_the_property(
 ) -> None:
     stack = _basic_stack(admin, token, start_plugin)
     stack.set_config("quickchat-basic:questionCodes", '["HELPFUL_THUMB"]')
-    with pytest.raises(CheckFailed) as failed:
+    # A plain value: the resource checks it as the program constructs it.
+    with pytest.raises(QuickchatInputError) as failed:
         stack.preview()
-    assert failed.value.properties == ["conv_rating_question_codes"]
+    assert [f.field for f in failed.value.failures] == ["conv_rating_question_codes"]
     assert "did you mean 'HELPFUL_THUMBS'" in str(failed.value)
     assert requests_sent(admin) == []
 
@@ -652,7 +653,8 @@ def test_fleet_agents_file_mistake_fails_before_any_request_naming_where_and_the
 def test_fleet_unknown_question_code_in_the_data_file_is_the_providers_check_to_name(
     admin: EmulatorAdmin, fleet: tuple[ProgramStack, ExampleStack]
 ) -> None:
-    # The program checks the file's shape; the values are the provider's to judge.
+    # The program checks the file's shape; the values are the resource's to judge, as the
+    # program constructs it.
     stack, setup = fleet
 
     def typo(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -660,9 +662,9 @@ def test_fleet_unknown_question_code_in_the_data_file_is_the_providers_check_to_
         return entries
 
     edit_agents_file(setup, typo)
-    with pytest.raises(CheckFailed) as failed:
+    with pytest.raises(QuickchatInputError) as failed:
         stack.preview()
-    assert failed.value.properties == ["conv_rating_question_codes"]
+    assert [f.field for f in failed.value.failures] == ["conv_rating_question_codes"]
     assert "did you mean 'EXPERIENCE_THUMBS'" in str(failed.value)
     assert requests_sent(admin) == []
 

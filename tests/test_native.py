@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -504,3 +506,18 @@ def test_what_the_plugin_does_not_serve_is_one_sentence_and_unimplemented(
     assert refused.value.code() == grpc.StatusCode.UNIMPLEMENTED
     assert says in refused.value.details()
     assert "Traceback" not in refused.value.details()
+
+
+@pytest.mark.parametrize("flag", ["--help", "-h", "--version"])
+def test_the_plugin_says_what_it_is_and_its_version_and_where_its_documentation_is(
+    flag: str,
+) -> None:
+    plugin = Path(sys.executable).parent / "pulumi-resource-quickchat"
+    ran = subprocess.run([str(plugin), flag], capture_output=True, text=True, timeout=60)
+    assert ran.returncode == 0, ran.stderr
+    if flag == "--version":
+        assert ran.stdout == f"{__version__}\n"
+    else:
+        assert ran.stdout.startswith(f"pulumi-resource-quickchat {__version__}: the Pulumi")
+        assert "https://pypi.org/project/pulumi-quickchat/" in ran.stdout
+        assert "docs/native.md" not in ran.stdout

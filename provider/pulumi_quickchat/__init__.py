@@ -17,10 +17,12 @@ from ._api import (
     RatingConfiguration,
 )
 from ._api import agent_key as scenario_id_of
+from ._core import QuickchatInputError
 from ._version import __version__
 from .conversation_rating import ConversationRatingConfig, ConversationRatingConfigProvider
 from .errors import (
     QuickchatAPIError,
+    QuickchatCancelledError,
     QuickchatConfigError,
     QuickchatError,
     QuickchatMismatchError,
@@ -61,9 +63,11 @@ __all__ = [
     "ConversationRatingConfigProvider",
     "GetConversationRatingConfigResult",
     "QuickchatAPIError",
+    "QuickchatCancelledError",
     "QuickchatClient",
     "QuickchatConfigError",
     "QuickchatError",
+    "QuickchatInputError",
     "QuickchatMismatchError",
     "QuickchatRequestError",
     "QuickchatResponseError",

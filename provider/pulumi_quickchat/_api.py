@@ -106,6 +106,17 @@ def agent_key(token: str) -> str:
 _WHITESPACE = re.compile(r"\s")
 
 
+# A token, pasted by mistake into another field, is never quoted back: a JWT or a long
+# run of the characters tokens are made of.
+_TOKEN_LIKE = re.compile(r"eyJ[A-Za-z0-9_-]{8,}.*|[A-Za-z0-9._~+/=-]{32,}", re.DOTALL)
+
+
+def quotable(value: str, hidden: bool = False) -> bool:
+    """Whether a value may appear in a message: not secret (`hidden`), not a token, not
+    long."""
+    return not hidden and len(value) <= 64 and not _TOKEN_LIKE.fullmatch(value)
+
+
 def token_problem(token: str) -> str | None:
     """Why a token cannot be used, or None. Never quotes the token."""
     if not token.strip():
@@ -140,12 +151,52 @@ def display_url(url: str) -> str:
     return prefix + "<redacted>@" + url.rsplit("@", 1)[1]
 
 
-def base_url_problem(base_url: str) -> str | None:
-    """Why a base URL cannot be used, or None.
+_HOST_NAME = re.compile(r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.?")
+
+
+def _host_problem(host: str) -> str | None:
+    """Why a host cannot be reached as requests would send to it: an IPv6 address that
+    is none, a name with an empty label or characters no host name has, or a non-ASCII
+    name without the IDNA form requests gives it (`PreparedRequest.prepare_url`)."""
+    if ":" in host:
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            return "has an IPv6 address that is not valid"
+        return None
+    if not host.isascii():
+        import idna  # requests' own dependency, for what it and urllib3 do with such a name
+
+        try:
+            # urllib3's parse_url, label by label, then requests' own encoding.
+            for label in host.split("."):
+                if not label.isascii():
+                    idna.encode(label.lower(), strict=True, std3_rules=True)
+            host = idna.encode(host, uts46=True).decode("ascii")
+        except idna.IDNAError:
+            return "has a host name that is not a valid internationalised domain name"
+    if not _HOST_NAME.fullmatch(host):
+        return (
+            "has a host name that cannot be one: use letters, digits, '-' and '.' between "
+            "non-empty labels, such as app.quickchat.ai"
+        )
+    return None
+
+
+def base_url_problem(base_url: str, *, quote: bool = True) -> str | None:
+    """Why a base URL cannot be used, or None; `quote` False keeps any part of it out of
+    the answer (for a value that arrived secret).
 
     Plain http would send the token in clear, so it is allowed only for
-    loopback addresses (such as the local emulator).
+    loopback addresses (such as the local emulator). What requests would refuse
+    to send is refused here, at check, rather than by every attempt of `up`.
     """
+    if _WHITESPACE.search(base_url) or not base_url.isprintable():
+        # urlsplit strips or keeps them; requests refuses them (InvalidURL).
+        return (
+            "contains whitespace or control characters (a stray space, tab or newline from "
+            "copy and paste?): remove them"
+        )
     try:
         parts = urlsplit(base_url)
         host = parts.hostname
@@ -159,9 +210,13 @@ def base_url_problem(base_url: str) -> str | None:
         return "must not contain credentials; the token goes in api_token"
     if parts.query or parts.fragment:
         return "must not contain a query string or fragment"
+    if host_problem := _host_problem(host):
+        return host_problem
     if parts.path.rstrip("/"):
         # Quickchat's endpoints hang off the host's root; a path here would be
         # prefixed to every request (/v1/api/v1/api/...) and answered 404.
+        if not quote:
+            return "must be the address alone, without a path (the provider adds the path)"
         return (
             f"must be the address alone, without the path {parts.path!r}: use "
             f"{parts.scheme}://{parts.netloc} (the provider adds {CONFIGURATION_PATH} itself)"

@@ -19,11 +19,14 @@ the lifecycle table these functions implement, with its request counts.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Mapping
+import inspect
+from collections import Counter
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from pulumi.output import Unknown
+from pulumi.errors import RunError
+from pulumi.output import Output, Unknown
 
 from . import _settings
 from ._api import (
@@ -36,6 +39,7 @@ from ._api import (
     display_url,
     is_fingerprint,
     normalize_base_url,
+    quotable,
     token_problem,
 )
 from .errors import (
@@ -69,6 +73,11 @@ def is_unknown(value: Any) -> bool:
 
 # --- check: one validator per field, before any request ------------------------------------
 
+# Bounds on what check reads, so that its work stays small whatever arrives: Quickchat
+# documents two question codes, and a JWT or a URL fits in a few hundred characters.
+MAX_QUESTION_CODES = 100
+MAX_TEXT_LENGTH = 4096
+
 
 @dataclass(frozen=True)
 class CheckFailure:
@@ -80,15 +89,26 @@ class CheckFailure:
     reason: str
 
 
-def _describe(value: Any) -> str:
+@dataclass(frozen=True)
+class _Facts:
+    """What a validator reads: the inputs, which of them may not be quoted (those that
+    arrived secret, or every one where the front end cannot tell), and the stack config
+    to look settings up in (None: what `configure` received)."""
+
+    inputs: Mapping[str, Any]
+    hidden: frozenset[str]
+    stack_config: Mapping[str, Any] | None
+
+
+def _describe(value: Any, hidden: bool = False) -> str:
     if value is None:
         return "null"
     if isinstance(value, str):
-        return f"the string {value!r}"
+        return f"the string {value!r}" if quotable(value, hidden) else "a string"
     if isinstance(value, bool):
-        return str(value).lower()
+        return "a boolean" if hidden else str(value).lower()
     if isinstance(value, (int, float)):
-        return f"the number {value:g}"
+        return "a number" if hidden else f"the number {value:g}"
     if isinstance(value, list):
         return "a list"
     if isinstance(value, dict):
@@ -96,12 +116,16 @@ def _describe(value: Any) -> str:
     return type(value).__name__
 
 
-def _code_problem(code: Any) -> str | None:
+def _code_problem(code: Any, hidden: bool) -> str | None:
     if not isinstance(code, str):
-        return f"each question code must be a string, got {_describe(code)}"
+        return f"each question code must be a string, got {_describe(code, hidden)}"
     if code in QUESTION_CODES:
         return None
     known = ", ".join(QUESTION_CODES)
+    if len(code) > MAX_TEXT_LENGTH or not quotable(code, hidden):
+        # Nor a suggestion, which would tell what the value is.
+        why = "secret" if hidden else "long or looks like a token"
+        return f"lists an unknown question code, not shown here ({why}); known codes: {known}"
     if code.upper() in QUESTION_CODES:
         return f"unknown question code {code!r}: codes are upper case, use {code.upper()!r}"
     nearest = difflib.get_close_matches(code.upper(), QUESTION_CODES, n=1, cutoff=0.5)
@@ -109,22 +133,37 @@ def _code_problem(code: Any) -> str | None:
     return f"unknown question code {code!r} (known codes: {known}){hint}"
 
 
-def _check_conv_rating_active(inputs: Mapping[str, Any]) -> str | None:
-    active = inputs.get("conv_rating_active")
-    if active is None:
-        return "is required: true asks visitors to rate the conversation, false turns it off"
-    if not is_unknown(active) and not isinstance(active, bool):
-        return f"must be true or false, got {_describe(active)}"
+def text_problem(value: Any) -> str | None:
+    """The one short message for a string past the bound; the value is not repeated."""
+    if isinstance(value, str) and len(value) > MAX_TEXT_LENGTH:
+        return f"is {len(value)} characters long, more than the {MAX_TEXT_LENGTH} accepted"
     return None
 
 
-def _check_conv_rating_popup_active(inputs: Mapping[str, Any]) -> str | None:
-    popup, active = inputs.get("conv_rating_popup_active"), inputs.get("conv_rating_active")
+def _check_conv_rating_active(facts: _Facts) -> str | None:
+    active = facts.inputs.get("conv_rating_active")
+    if active is None:
+        return "is required: true asks visitors to rate the conversation, false turns it off"
+    if not is_unknown(active) and not isinstance(active, bool):
+        hidden = "conv_rating_active" in facts.hidden
+        return f"must be true or false, got {_describe(active, hidden)}"
+    return None
+
+
+def _check_conv_rating_popup_active(facts: _Facts) -> str | None:
+    popup = facts.inputs.get("conv_rating_popup_active")
+    active = facts.inputs.get("conv_rating_active")
     if popup is None or is_unknown(popup):
         return None
     if not isinstance(popup, bool):
-        return f"must be true or false, got {_describe(popup)}"
+        hidden = "conv_rating_popup_active" in facts.hidden
+        return f"must be true or false, got {_describe(popup, hidden)}"
     if isinstance(active, bool) and popup != active:
+        if facts.hidden & {"conv_rating_active", "conv_rating_popup_active"}:
+            return (
+                "must equal conv_rating_active (Quickchat requires the popup to be on exactly "
+                "when rating is on): set it to the same value or leave it out"
+            )
         return (
             "must equal conv_rating_active (Quickchat requires the popup to be on exactly "
             f"when rating is on): set it to {str(active).lower()} or leave it out"
@@ -132,22 +171,31 @@ def _check_conv_rating_popup_active(inputs: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _check_conv_rating_question_codes(inputs: Mapping[str, Any]) -> str | None:
-    codes = inputs.get("conv_rating_question_codes")
+def _check_conv_rating_question_codes(facts: _Facts) -> str | None:
+    codes = facts.inputs.get("conv_rating_question_codes")
+    hidden = "conv_rating_question_codes" in facts.hidden
     if is_unknown(codes):
         return None
     if isinstance(codes, str):
-        return f"must be a list of question codes, not a single string: write [{codes!r}]"
+        example = codes if quotable(codes, hidden) else QUESTION_CODES[0]
+        return f"must be a list of question codes, not a single string: write [{example!r}]"
     if not isinstance(codes, list):
-        return f"must be a list of question codes, got {_describe(codes)}"
-    problems = [p for p in (_code_problem(c) for c in codes if not is_unknown(c)) if p]
-    if problems:
-        return problems[0]
-    known = [c for c in codes if isinstance(c, str)]
-    duplicates = sorted({c for c in known if known.count(c) > 1})
+        return f"must be a list of question codes, got {_describe(codes, hidden)}"
+    if len(codes) > MAX_QUESTION_CODES:
+        return (
+            f"lists {len(codes)} question codes, more than the {MAX_QUESTION_CODES} accepted "
+            f"(Quickchat knows {len(QUESTION_CODES)}: {', '.join(QUESTION_CODES)})"
+        )
+    for code in codes:
+        if not is_unknown(code) and (problem := _code_problem(code, hidden)):
+            return problem
+    # Every known code is one of QUESTION_CODES by now: counting them is linear.
+    counts = Counter(c for c in codes if isinstance(c, str))
+    duplicates = sorted(code for code, count in counts.items() if count > 1)
     if duplicates:
-        return f"lists {', '.join(duplicates)} more than once; list each code once"
-    if not codes and inputs.get("conv_rating_active") is True:
+        listed = "a question code" if hidden else ", ".join(duplicates)
+        return f"lists {listed} more than once; list each code once"
+    if not codes and facts.inputs.get("conv_rating_active") is True:
         return (
             "is empty while conv_rating_active is true: list at least one question "
             f"({', '.join(QUESTION_CODES)}), or leave it out for the default"
@@ -155,33 +203,43 @@ def _check_conv_rating_question_codes(inputs: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _check_api_token(inputs: Mapping[str, Any]) -> str | None:
-    token = inputs.get("api_token")
+def _check_api_token(facts: _Facts) -> str | None:
+    token = facts.inputs.get("api_token")
     if is_unknown(token):
         return None
     if token is not None and not isinstance(token, str):
         return "must be a string holding a Quickchat API token"
-    found = _settings.find_token(inputs)
+    if problem := text_problem(token):
+        return problem
+    found = _settings.find_token(facts.inputs, facts.stack_config)
     if found is None:
         return f"no Quickchat API token found: set {token_settings()}"
-    if problem := token_problem(found.value):
+    if problem := text_problem(found.value) or token_problem(found.value):
         return f"the token from {found.source} {problem}"  # never the value: it is a secret
     return None
 
 
-def _check_base_url(inputs: Mapping[str, Any]) -> str | None:
-    base_url = inputs.get("base_url")
+def _check_base_url(facts: _Facts) -> str | None:
+    base_url = facts.inputs.get("base_url")
+    hidden = "base_url" in facts.hidden
     if is_unknown(base_url):
         return None
     if base_url is not None and not isinstance(base_url, str):
-        return f"must be a URL string, got {_describe(base_url)}"
-    found = _settings.find_base_url(inputs)
-    if problem := base_url_problem(found.value):
-        return f"{display_url(found.value)!r} from {found.source} {problem}"
+        return f"must be a URL string, got {_describe(base_url, hidden)}"
+    found = _settings.find_base_url(facts.inputs, facts.stack_config)
+    if problem := text_problem(found.value):
+        return f"the base URL from {found.source} {problem}"
+    # Quoted only where it is the resource's own, plain value: a setting from elsewhere
+    # is named by its source, whose secrecy this process does not know.
+    quoted = found.value == base_url and quotable(display_url(base_url), hidden)
+    if problem := base_url_problem(found.value, quote=quoted):
+        if quoted:
+            return f"{display_url(found.value)!r} from {found.source} {problem}"
+        return f"the base URL from {found.source} {problem}"
     return None
 
 
-VALIDATORS: dict[str, Callable[[Mapping[str, Any]], str | None]] = {
+VALIDATORS: dict[str, Callable[[_Facts], str | None]] = {
     "conv_rating_active": _check_conv_rating_active,
     "conv_rating_popup_active": _check_conv_rating_popup_active,
     "conv_rating_question_codes": _check_conv_rating_question_codes,
@@ -202,19 +260,80 @@ def with_defaults(news: Mapping[str, Any]) -> dict[str, Any]:
     return inputs
 
 
-def check(news: Mapping[str, Any]) -> tuple[dict[str, Any], list[CheckFailure]]:
+def derived_secrets(news: Mapping[str, Any], secret: Collection[str]) -> set[str]:
+    """The inputs check returns secret: those that arrived secret, and each default copied
+    from one (the popup takes conv_rating_active's value when it is not given)."""
+    derived = set(secret)
+    if "conv_rating_active" in secret and news.get("conv_rating_popup_active") is None:
+        derived.add("conv_rating_popup_active")
+    return derived
+
+
+def check(
+    news: Mapping[str, Any],
+    hidden: Collection[str] = (),
+    stack_config: Mapping[str, Any] | None = None,
+) -> tuple[dict[str, Any], list[CheckFailure]]:
     """The inputs with defaults filled in, and one failure per field that cannot be used.
 
     Unknown values pass through untouched: they are checked when they are
-    known, at `up`.
+    known, at `up`. A failure about a field in `hidden` (one that arrived
+    secret) names the field and the rule, never the value; nor is a value that
+    looks like a token, or a long one, ever quoted. The work is linear in the
+    input, and bounded: MAX_QUESTION_CODES codes, MAX_TEXT_LENGTH characters a
+    string. `stack_config` is where settings are looked up (default: what
+    `configure` received).
     """
     inputs = with_defaults(news)
+    facts = _Facts(inputs, frozenset(derived_secrets(news, hidden)), stack_config)
     failures = [
         CheckFailure(name, problem)
         for name, validate in VALIDATORS.items()
-        if (problem := validate(inputs))
+        if (problem := validate(facts))
     ]
     return inputs, failures
+
+
+# --- the same checks in the program, for what it gives plainly -----------------------------
+
+
+class QuickchatInputError(QuickchatConfigError, RunError):
+    """Inputs a program gave that check would refuse, found as the resource or lookup is
+    constructed: so a unit test under `pulumi.runtime.set_mocks`, where no provider
+    checks anything, sees the messages `pulumi preview` shows. A RunError, which a
+    Pulumi program reports without a stack trace."""
+
+    def __init__(self, what: str, failures: list[CheckFailure]) -> None:
+        self.failures = failures
+        # Each failure names its field here: no engine prints the property before it.
+        super().__init__(f"{what}: {'; '.join(f'{f.field}: {f.reason}' for f in failures)}")
+
+
+def as_known(value: Any) -> Any:
+    """A program's input as check takes it: an Output or awaitable (known only at up) is
+    UNKNOWN, checked by the provider once known; a plain value stays itself."""
+    if isinstance(value, Output) or inspect.isawaitable(value):
+        return UNKNOWN
+    if isinstance(value, (list, tuple)):
+        return [as_known(item) for item in value]
+    return value
+
+
+def refuse_known_inputs(
+    what: str,
+    news: Mapping[str, Any],
+    stack_config: Mapping[str, Any],
+    fields: Collection[str] = INPUT_FIELDS,
+    hidden: Collection[str] = ("api_token",),
+) -> None:
+    """Raise QuickchatInputError if check would refuse any of `fields` known now. Plain
+    values in a program are not secret, so the messages quote them as check does (the
+    token never, nor anything in `hidden`)."""
+    known = {name: as_known(value) for name, value in news.items()}
+    _, failures = check(known, hidden, stack_config)
+    failures = [failure for failure in failures if failure.field in fields]
+    if failures:
+        raise QuickchatInputError(what, failures)
 
 
 # --- diff: no request, only what is recorded and what is wanted ----------------------------
@@ -323,8 +442,27 @@ def planned_outputs(inputs: Mapping[str, Any]) -> dict[str, Any]:
     return outs
 
 
+def _refuse_unusable(inputs: Mapping[str, Any]) -> None:
+    """Send nothing that check would refuse, nor a guess for an input still unknown (a
+    token from elsewhere, a default): the engine checks first, but a write is the last
+    place to catch it. Values are not quoted: which arrived secret is not known here."""
+    unknown = [name for name in INPUT_FIELDS if is_unknown(inputs.get(name))]
+    if unknown:
+        raise QuickchatConfigError(
+            f"{', '.join(unknown)} still unknown when `pulumi up` came to write it: the "
+            "engine could not compute the value. Nothing was sent. Check the resource or "
+            "output it comes from, then run `pulumi up` again."
+        )
+    facts = _Facts(with_defaults(inputs), frozenset(INPUT_FIELDS), None)
+    sent = (*MANAGED_FIELDS, "base_url")
+    problems = [f"{name}: {p}" for name in sent if (p := VALIDATORS[name](facts))]
+    if problems:
+        raise QuickchatConfigError(f"{'; '.join(problems)}. Nothing was sent.")
+
+
 def create(inputs: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
     """Adopt the agent the token names and write the desired state over it: one PATCH."""
+    _refuse_unusable(inputs)
     client = _settings.connect(inputs)
     applied = _write(client, desired_configuration(inputs), "pulumi up")
     return client.scenario_id, outputs_of(applied, client.scenario_id, client.base_url, inputs)
@@ -350,6 +488,7 @@ def read(id_: str, recorded: Mapping[str, Any]) -> tuple[str, dict[str, Any], di
 
 def update(id_: str, olds: Mapping[str, Any], news: Mapping[str, Any]) -> dict[str, Any]:
     """Write a changed setting: one PATCH; a token rotation alone sends nothing."""
+    _refuse_unusable(news)
     client = _settings.connect(news)
     _refuse_another_agent(olds, id_, client.scenario_id, client.base_url)
     desired = desired_configuration(news)
@@ -375,6 +514,9 @@ def lookup(
 ) -> dict[str, Any]:
     """An agent's setting as Quickchat reports it now, for the read-only lookup: one GET,
     nothing recorded. `argument` names where the caller takes a token."""
+    facts = _Facts(inputs, frozenset(INPUT_FIELDS), stack_config)
+    if problem := _check_base_url(facts):  # quoting nothing: it may have arrived secret
+        raise QuickchatConfigError(f"base_url: {problem}. Nothing was sent.")
     client = _settings.connect(inputs, stack_config, argument=argument)
     live = client.get_configuration()
     return {**live.to_api(), "scenario_id": client.scenario_id, "base_url": client.base_url}
@@ -457,7 +599,8 @@ def _refuse_another_agent(
             f"manages {managed!r}. Nothing was sent. {RUN_UP_AGAIN}"
         )
     if recorded.get("base_url") not in (None, base_url):
+        # Neither address is quoted: either may have arrived secret.
         raise QuickchatConfigError(
-            f"The base URL is now {display_url(base_url)!r}, but this resource was managed "
-            f"through {display_url(recorded['base_url'])!r}. Nothing was sent. {RUN_UP_AGAIN}"
+            "The base URL is now another than the one this resource was managed through. "
+            f"Nothing was sent. {RUN_UP_AGAIN}"
         )

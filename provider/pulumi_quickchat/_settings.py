@@ -132,6 +132,15 @@ def require_tokens(
     return tokens
 
 
+def program_config() -> dict[str, Any]:
+    """The settings in a Pulumi program's own stack config (secrets decrypted), for what
+    runs in the program rather than in a provider: the lookup, construction checks."""
+    import pulumi  # only a program needs it
+
+    config = pulumi.Config("quickchat")
+    return {TOKEN_CONFIG_KEY: config.get("apiToken"), BASE_URL_CONFIG_KEY: config.get("baseUrl")}
+
+
 def _env_number(name: str, default: float, *, integer: bool = False) -> float:
     raw = os.environ.get(name)
     if raw is None or raw == "":

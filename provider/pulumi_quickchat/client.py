@@ -24,7 +24,6 @@ import copy
 import email.utils
 import logging
 import random
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -34,19 +33,24 @@ from typing import Any
 import requests
 import urllib3
 
+from . import _cancel
 from ._api import (
     CONFIGURATION_PATH,
     DEFAULT_BASE_URL,
+    QUESTION_CODES,
     RatingConfiguration,
     agent_key,
     base_url_problem,
     display_url,
     normalize_base_url,
+    quotable,
     token_problem,
 )
 from ._version import __version__
 from .errors import (
+    TOKEN_PAGE,
     QuickchatAPIError,
+    QuickchatCancelledError,
     QuickchatConfigError,
     QuickchatRequestError,
     QuickchatResponseError,
@@ -125,15 +129,31 @@ class RetryPolicy:
 
 
 class _Retryable(Exception):
-    """One attempt failed in a way another attempt may not: `error` if none is left."""
+    """One attempt failed in a way another attempt may not: `error` if none is left.
+
+    Whether the change may have been applied is the error's own `maybe_applied`.
+    """
 
     def __init__(
-        self, error: QuickchatRequestError, why: str, retry_after: float | None = None
+        self,
+        error: QuickchatRequestError,
+        why: str,
+        retry_after: float | None = None,
     ) -> None:
         super().__init__(why)
         self.error = error
         self.why = why
         self.retry_after = retry_after
+
+
+# Refusals of requests' own, before anything is sent: the same on every attempt.
+_PERMANENT_LOCAL_ERRORS = (
+    requests.exceptions.InvalidURL,
+    requests.exceptions.InvalidSchema,
+    requests.exceptions.MissingSchema,
+    requests.exceptions.InvalidHeader,
+    requests.exceptions.URLRequired,
+)
 
 
 class _BearerAuth(requests.auth.AuthBase):
@@ -158,7 +178,11 @@ def _bearer(api_token: object) -> _BearerAuth:
         )
     problem = token_problem(api_token)
     if problem:
-        raise QuickchatConfigError(f"The Quickchat API token {problem}.")
+        raise QuickchatConfigError(
+            f"The Quickchat API token {problem}: pass the token itself, as created in "
+            f"{TOKEN_PAGE}. In a Pulumi program it can also come from "
+            f"{token_settings('`api_token`')}."
+        )
     return _BearerAuth(api_token)
 
 
@@ -187,10 +211,10 @@ class QuickchatClient:
                 f"The Quickchat base URL must be a string such as {DEFAULT_BASE_URL!r}, "
                 f"got {type(base_url).__name__}."
             )
-        problem = base_url_problem(base_url)
-        if problem:
-            shown = display_url(base_url)
-            raise QuickchatConfigError(f"The Quickchat base URL {shown!r} {problem}.")
+        shown = display_url(base_url)
+        if problem := base_url_problem(base_url, quote=quotable(shown)):
+            quoted = f" {shown!r}" if quotable(shown) else ""
+            raise QuickchatConfigError(f"The Quickchat base URL{quoted} {problem}.")
         self.base_url = normalize_base_url(base_url)
         self.scenario_id = agent_key(api_token)
         self._timeout = (connect_timeout, read_timeout)
@@ -251,6 +275,12 @@ class QuickchatClient:
             body["conv_rating_active"] = conv_rating_active
         if conv_rating_popup_active is not None:
             body["conv_rating_popup_active"] = conv_rating_popup_active
+        if isinstance(conv_rating_question_codes, str):
+            # list() would split it into letters, which Quickchat refuses one by one.
+            raise QuickchatConfigError(
+                "conv_rating_question_codes must be a list of question codes, not a single "
+                f"string: pass a list such as [{QUESTION_CODES[0]!r}]. Nothing was sent."
+            )
         if conv_rating_question_codes is not None:
             body["conv_rating_question_codes"] = list(conv_rating_question_codes)
         return self._call("PATCH", body)
@@ -263,15 +293,25 @@ class QuickchatClient:
         """Try, and retry what the policy allows; the one loop every request goes through.
 
         PATCH is retried as GET is: it always carries the whole change, so
-        sending it twice gives the same result.
+        sending it twice gives the same result. A cancelled operation
+        (`_cancel`) sends nothing more: the token is checked before each
+        attempt, and the wait for a retry ends when it is set.
         """
+        _cancel.cancel_at_exit()
+        cancelled = _cancel.current()
         retries = 0
         maybe_applied = False  # by any attempt, not only the last
+        previous: str | None = None
         while True:
+            if cancelled.is_set():
+                error = QuickchatCancelledError(method, CONFIGURATION_PATH, previous)
+                error.attempts, error.maybe_applied = retries, maybe_applied
+                raise error
             try:
                 return self._attempt(method, body)
             except _Retryable as failure:
                 maybe_applied = maybe_applied or failure.error.maybe_applied
+                previous = failure.why
                 if retries >= self._retry.max_retries:
                     failure.error.attempts = retries + 1
                     failure.error.maybe_applied = maybe_applied
@@ -289,7 +329,7 @@ class QuickchatClient:
                     wait,
                 )
                 if wait > 0:
-                    time.sleep(wait)
+                    cancelled.wait(wait)  # ends early, and the loop stops, when cancelled
 
     def _attempt(self, method: str, body: dict[str, Any] | None) -> RatingConfiguration:
         """One request. Raises _Retryable for what another attempt may fix."""
@@ -303,6 +343,13 @@ class QuickchatClient:
                 allow_redirects=False,
                 stream=True,  # the body is read below, where its failures are ours to retry
             )
+        except _PERMANENT_LOCAL_ERRORS as exc:
+            # requests refused to build the request: no retry can change that.
+            raise QuickchatConfigError(
+                f"{method} {CONFIGURATION_PATH} cannot be sent: "
+                f"the request could not be prepared ({type(exc).__name__}). Nothing was sent. "
+                "Fix the base URL (quickchat:baseUrl / QUICKCHAT_API_BASE_URL) or the token."
+            ) from None
         except requests.exceptions.RequestException as exc:
             why = _describe_transport_error(exc, self._timeout)
             sent = not _never_connected(exc)

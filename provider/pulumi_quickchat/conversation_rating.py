@@ -19,6 +19,7 @@ from typing import Any
 
 import pulumi
 import pulumi.dynamic as dynamic
+from pulumi.runtime.config import is_config_secret
 
 from . import _core, _settings
 
@@ -43,7 +44,10 @@ class ConversationRatingConfigProvider(dynamic.ResourceProvider):
         _settings.configure({key: req.config.get(key) for key in keys})
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> dynamic.CheckResult:
-        inputs, failures = _core.check(news)
+        # The engine strips the secret marks before calling a dynamic provider (the SDK's
+        # host declines secrets), so any value may be one: no failure quotes a value.
+        # The program quotes plain values, checked at construction (below).
+        inputs, failures = _core.check(news, hidden=_core.INPUT_FIELDS)
         return dynamic.CheckResult(
             inputs, [dynamic.CheckFailure(f.field, f.reason) for f in failures]
         )
@@ -120,15 +124,36 @@ class ConversationRatingConfig(
             QUICKCHAT_API_BASE_URL, then https://app.quickchat.ai.
         :param opts: Pulumi resource options.
         """
+        # What check would refuse is refused here, as the program runs: unit tests under
+        # mocks, where no provider runs, see the messages `pulumi preview` shows.
+        stack_config = _settings.program_config()
+        given = {
+            "conv_rating_active": conv_rating_active,
+            "conv_rating_popup_active": conv_rating_popup_active,
+            "conv_rating_question_codes": conv_rating_question_codes,
+            "api_token": api_token,
+            "base_url": base_url,
+        }
+        _core.refuse_known_inputs(
+            f"ConversationRatingConfig {resource_name!r}", given, stack_config
+        )
         # The engine re-marks as secret only outputs that share a key with a
-        # secret input; listing the token here keeps it secret in any case.
+        # secret input; listing the token here keeps it secret in any case, and the
+        # base URL where stack config holds it as a secret.
         secret_outputs = ["api_token"] if api_token is not None else []
+        if base_url is None and is_config_secret(_settings.BASE_URL_CONFIG_KEY):
+            secret_outputs.append("base_url")
         opts = pulumi.ResourceOptions.merge(
             opts, pulumi.ResourceOptions(additional_secret_outputs=secret_outputs)
         )
         props: dict[str, Any] = {
             "conv_rating_active": conv_rating_active,
-            "conv_rating_popup_active": conv_rating_popup_active,
+            # The popup follows conv_rating_active, as check fills it in; given here, it
+            # stays secret where that is (the engine marks by name, and check's copy
+            # would reach the engine as a plain value).
+            "conv_rating_popup_active": (
+                conv_rating_active if conv_rating_popup_active is None else conv_rating_popup_active
+            ),
             "conv_rating_question_codes": conv_rating_question_codes,
             "api_token": pulumi.Output.secret(api_token) if api_token is not None else None,
             "base_url": base_url,

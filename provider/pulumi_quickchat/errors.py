@@ -89,7 +89,14 @@ class QuickchatRequestError(QuickchatError):
 
     def __str__(self) -> str:
         tries = f", after {self.attempts} attempts" if self.attempts > 1 else ""
-        return f"{self.method} {self.path} failed: {self.detail}{tries}. {self.hint}"
+        applied = f" {MAY_HAVE_APPLIED}" if self.maybe_applied else ""
+        return f"{self.method} {self.path} failed: {self.detail}{tries}. {self.hint}{applied}"
+
+
+MAY_HAVE_APPLIED = (
+    "The change may already have been applied though no answer said so: read the agent's "
+    "configuration (`pulumi refresh`) before relying on it."
+)
 
 
 class QuickchatAPIError(QuickchatRequestError):
@@ -125,6 +132,18 @@ class QuickchatTransportError(QuickchatRequestError):
         )
         # `sent`: the connection was made, so the request may have arrived.
         self.maybe_applied = method == "PATCH" and sent
+
+
+class QuickchatCancelledError(QuickchatRequestError):
+    """The operation was cancelled (Ctrl-C, the engine's Cancel) before the request went out."""
+
+    def __init__(self, method: str, path: str, previous: str | None) -> None:
+        if previous is None:
+            detail, hint = "cancelled before it was sent", "Nothing was sent to Quickchat."
+        else:
+            detail = f"cancelled while waiting to retry (the last attempt got {previous})"
+            hint = "No further request was sent."
+        super().__init__(method, path, detail, hint)
 
 
 class QuickchatResponseError(QuickchatRequestError):

@@ -20,7 +20,6 @@ for any provider's function.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import pulumi
 from pulumi.runtime.mocks import MockMonitor
@@ -28,6 +27,9 @@ from pulumi.runtime.settings import get_monitor
 
 from . import _core, _settings
 from ._plugin.schema import CAMEL, FUNCTION_TOKEN
+from .errors import QuickchatConfigError
+
+ARGUMENT = "the lookup's `api_token` argument"
 
 
 @dataclass(frozen=True)
@@ -41,16 +43,6 @@ class GetConversationRatingConfigResult:
     conv_rating_question_codes: list[str]
 
 
-def _program_config() -> dict[str, Any]:
-    # In a Pulumi program the stack config is read directly; secrets come
-    # back decrypted from `get`, which is what a plain function needs.
-    config = pulumi.Config("quickchat")
-    return {
-        _settings.TOKEN_CONFIG_KEY: config.get("apiToken"),
-        _settings.BASE_URL_CONFIG_KEY: config.get("baseUrl"),
-    }
-
-
 def get_conversation_rating_config(
     *, api_token: str | None = None, base_url: str | None = None
 ) -> GetConversationRatingConfigResult:
@@ -61,13 +53,21 @@ def get_conversation_rating_config(
     QUICKCHAT_API_TOKEN / QUICKCHAT_API_BASE_URL, then the default address.
     Raises a QuickchatError subclass with what to do when it cannot.
     """
+    return _lookup(api_token, base_url, hidden=("api_token",))
+
+
+def _lookup(
+    api_token: str | None, base_url: str | None, *, hidden: tuple[str, ...]
+) -> GetConversationRatingConfigResult:
+    inputs, config = {"api_token": api_token, "base_url": base_url}, _settings.program_config()
+    # Checked before anything is sent, and under mocks too, where nothing else checks.
+    _settings.require_tokens(inputs, config, argument=ARGUMENT)
+    _core.refuse_known_inputs(
+        "get_conversation_rating_config", inputs, config, _core.CONNECTION_FIELDS, hidden
+    )
     if isinstance(get_monitor(), MockMonitor):
         return _mocked(api_token, base_url)
-    found = _core.lookup(
-        {"api_token": api_token, "base_url": base_url},
-        _program_config(),
-        argument="the lookup's `api_token` argument",
-    )
+    found = _core.lookup(inputs, config, argument=ARGUMENT)
     return GetConversationRatingConfigResult(**found)
 
 
@@ -76,6 +76,14 @@ def _mocked(api_token: str | None, base_url: str | None) -> GetConversationRatin
     provider's function would."""
     args = {"apiToken": api_token, "baseUrl": base_url}
     answer = pulumi.runtime.invoke(FUNCTION_TOKEN, args).value
+    fields = [CAMEL[name] for name in GetConversationRatingConfigResult.__annotations__]
+    missing = [name for name in fields if not isinstance(answer, dict) or name not in answer]
+    if missing:
+        raise QuickchatConfigError(
+            f"The mocked {FUNCTION_TOKEN} returned no {', '.join(missing)}: the test's "
+            f"`Mocks.call` must return every field of the result ({', '.join(fields)}) "
+            "for this function."
+        )
     return GetConversationRatingConfigResult(
         **{name: answer[CAMEL[name]] for name in GetConversationRatingConfigResult.__annotations__}
     )
@@ -88,9 +96,11 @@ def get_conversation_rating_config_output(
 ) -> pulumi.Output[GetConversationRatingConfigResult]:
     """The same lookup for inputs that are Outputs (a token from another resource or a secret).
 
-    The result is not secret: it holds no token, only the agent's setting.
+    The result holds no token, only the agent's setting and address: it is secret only
+    where the base URL was.
     """
-    result = pulumi.Output.all(api_token, base_url).apply(
-        lambda args: get_conversation_rating_config(api_token=args[0], base_url=args[1])
+    token = pulumi.Output.unsecret(pulumi.Output.from_input(api_token))
+    # Either may have been secret: a failure quotes neither.
+    return pulumi.Output.all(token, base_url).apply(
+        lambda args: _lookup(args[0], args[1], hidden=_core.CONNECTION_FIELDS)
     )
-    return pulumi.Output.unsecret(result)

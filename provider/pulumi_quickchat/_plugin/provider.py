@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -36,8 +37,8 @@ from pulumi.provider.experimental import provider as rpc
 from pulumi.provider.experimental.property_value import PropertyValue
 from pulumi.runtime.rpc import UNKNOWN
 
-from .. import _core, _settings
-from .._api import base_url_problem, display_url, token_problem
+from .. import _cancel, _core, _settings
+from .._api import base_url_problem, display_url, quotable, token_problem
 from ..client import POOL_CONNECTIONS
 from .schema import CAMEL, FUNCTION_TOKEN, RESOURCE_TYPE, SCHEMA_JSON, SNAKE
 
@@ -49,11 +50,25 @@ Result = TypeVar("Result")
 _requests = ThreadPoolExecutor(max_workers=POOL_CONNECTIONS, thread_name_prefix="quickchat")
 
 
+def _as_operation(cancelled: threading.Event, call: Callable[[], Result]) -> Result:
+    with _cancel.operation(cancelled):
+        return call()
+
+
 async def _off_the_loop(call: Callable[..., Result], *args: Any) -> Result:
-    """Run a blocking call to Quickchat on the thread pool, so the loop serves other calls."""
-    return await asyncio.get_running_loop().run_in_executor(
-        _requests, functools.partial(call, *args)
-    )
+    """Run a blocking call to Quickchat on the thread pool, so the loop serves other calls.
+
+    It runs as one operation (`_cancel`): if the engine cancels the gRPC call,
+    the operation sends nothing more (a request already on the wire finishes
+    within its timeout); `cancel` stops every operation.
+    """
+    cancelled = threading.Event()
+    work = functools.partial(_as_operation, cancelled, functools.partial(call, *args))
+    try:
+        return await asyncio.get_running_loop().run_in_executor(_requests, work)
+    except asyncio.CancelledError:
+        cancelled.set()
+        raise
 
 
 # --- translation: camelCase PropertyValues <-> the core's snake_case values -----------------
@@ -111,25 +126,57 @@ def _in_schema_names(text: str) -> str:
     return text
 
 
+def _check_config(request: rpc.CheckRequest) -> rpc.CheckResponse:
+    config, secret = _to_core(request.new_inputs), _core_names(request.new_inputs)
+    failures = []
+    token, base_url = config.get("api_token"), config.get("base_url")
+    if isinstance(token, str) and (problem := _core.text_problem(token) or token_problem(token)):
+        failures.append(rpc.CheckFailure("apiToken", f"the token {problem}"))
+    if isinstance(base_url, str):
+        quoted = quotable(display_url(base_url), "base_url" in secret)
+        problem = _core.text_problem(base_url) or base_url_problem(base_url, quote=quoted)
+        if problem:
+            shown = f"{display_url(base_url)!r}" if quoted else "the base URL"
+            reason = _in_schema_names(f"{shown} {problem}")
+            failures.append(rpc.CheckFailure("baseUrl", reason))
+    return rpc.CheckResponse(inputs=dict(request.new_inputs), failures=failures)
+
+
+def _check(request: rpc.CheckRequest) -> rpc.CheckResponse:
+    news, secret = _to_core(request.new_inputs), _core_names(request.new_inputs)
+    inputs, failures = _core.check(news, secret)
+    return rpc.CheckResponse(
+        inputs=_from_core(inputs, {CAMEL[n] for n in _core.derived_secrets(news, secret)}),
+        failures=[rpc.CheckFailure(CAMEL[f.field], _in_schema_names(f.reason)) for f in failures],
+    )
+
+
+def _core_names(properties: Mapping[str, PropertyValue]) -> set[str]:
+    """The properties that arrived secret, by the core's names."""
+    return {SNAKE.get(name, name) for name in _secret_names(properties)}
+
+
 # --- the provider ---------------------------------------------------------------------------
 
 
 class QuickchatProvider(rpc.Provider):
     """The native provider: configuration, then the resource's lifecycle, then the function."""
 
+    # Whether the provider's own baseUrl arrived secret (Configure).
+    _secret_base_url = False
+
+    async def cancel(self) -> None:
+        # The engine's Cancel (Ctrl-C): operations still waiting end, reporting it.
+        _cancel.cancel_everything()
+
     async def get_schema(self, request: rpc.GetSchemaRequest) -> rpc.GetSchemaResponse:
         return rpc.GetSchemaResponse(schema=SCHEMA_JSON)
 
+    # Check and CheckConfig send nothing, and server.py runs each whole call, the SDK's
+    # translation of the values included, on a thread of its own.
+
     async def check_config(self, request: rpc.CheckRequest) -> rpc.CheckResponse:
-        config = _to_core(request.new_inputs)
-        failures = []
-        token, base_url = config.get("api_token"), config.get("base_url")
-        if isinstance(token, str) and (problem := token_problem(token)):
-            failures.append(rpc.CheckFailure("apiToken", f"the token {problem}"))
-        if isinstance(base_url, str) and (problem := base_url_problem(base_url)):
-            shown = display_url(base_url)
-            failures.append(rpc.CheckFailure("baseUrl", f"{shown!r} {problem}"))
-        return rpc.CheckResponse(inputs=dict(request.new_inputs), failures=failures)
+        return _check_config(request)
 
     async def configure(self, request: rpc.ConfigureRequest) -> rpc.ConfigureResponse:
         # A native provider receives its own namespace's keys, without the
@@ -147,16 +194,20 @@ class QuickchatProvider(rpc.Provider):
                 _settings.BASE_URL_CONFIG_KEY: "the provider's baseUrl",
             },
         )
+        # A base URL set secret in the provider's config leaves secret wherever it is used.
+        self._secret_base_url = "baseUrl" in _secret_names(request.args)
         return rpc.ConfigureResponse(accept_secrets=True, supports_preview=True)
 
+    def _secret(self, *sources: Mapping[str, PropertyValue]) -> set[str]:
+        """What leaves secret: each property that arrived secret, and the base URL where
+        it is the provider's own, set secret."""
+        secret = _secret_names(*sources)
+        if self._secret_base_url and not any("baseUrl" in s for s in sources):
+            secret.add("baseUrl")
+        return secret
+
     async def check(self, request: rpc.CheckRequest) -> rpc.CheckResponse:
-        inputs, failures = _core.check(_to_core(request.new_inputs))
-        return rpc.CheckResponse(
-            inputs=_from_core(inputs, _secret_names(request.new_inputs)),
-            failures=[
-                rpc.CheckFailure(CAMEL[f.field], _in_schema_names(f.reason)) for f in failures
-            ],
-        )
+        return _check(request)
 
     async def diff(self, request: rpc.DiffRequest) -> rpc.DiffResponse:
         olds, news = _to_core(request.old_state), _to_core(request.new_inputs)
@@ -181,7 +232,7 @@ class QuickchatProvider(rpc.Provider):
         )
 
     async def create(self, request: rpc.CreateRequest) -> rpc.CreateResponse:
-        inputs, secret = _to_core(request.properties), _secret_names(request.properties)
+        inputs, secret = _to_core(request.properties), self._secret(request.properties)
         if request.preview:
             return rpc.CreateResponse(properties=_from_core(_core.planned_outputs(inputs), secret))
         id_, outputs = await _off_the_loop(_core.create, inputs)
@@ -189,7 +240,7 @@ class QuickchatProvider(rpc.Provider):
 
     async def read(self, request: rpc.ReadRequest) -> rpc.ReadResponse:
         # `pulumi import` sends the id alone: the core reads the agent from it.
-        secret = _secret_names(request.properties, request.inputs)
+        secret = self._secret(request.properties, request.inputs)
         id_, outputs, inputs = await _off_the_loop(
             _core.read, request.resource_id, _to_core(request.properties)
         )
@@ -201,7 +252,7 @@ class QuickchatProvider(rpc.Provider):
 
     async def update(self, request: rpc.UpdateRequest) -> rpc.UpdateResponse:
         olds, news = _to_core(request.olds), _to_core(request.news)
-        secret = _secret_names(request.news)
+        secret = self._secret(request.news)
         if request.preview:
             return rpc.UpdateResponse(properties=_from_core(_core.planned_outputs(news), secret))
         outputs = await _off_the_loop(_core.update, request.resource_id, olds, news)
@@ -220,8 +271,8 @@ class QuickchatProvider(rpc.Provider):
                 _core.lookup, _to_core(request.args), argument="the function's `apiToken` argument"
             )
         )
-        # The result holds no token: nothing in it is secret.
-        return rpc.InvokeResponse(return_value={CAMEL[k]: _value(v) for k, v in found.items()})
+        # The result holds no token; the base URL is secret where it arrived so.
+        return rpc.InvokeResponse(return_value=_from_core(found, self._secret(request.args)))
 
 
 __all__ = ["RESOURCE_TYPE", "QuickchatProvider"]

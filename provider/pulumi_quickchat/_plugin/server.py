@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
+import signal
 import sys
 import traceback
 from collections.abc import Awaitable, Callable
@@ -34,9 +36,16 @@ from google.protobuf import empty_pb2
 from pulumi.provider.experimental.server import ProviderServicer
 from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc, provider_pb2_grpc
 
-from .._version import semver
-from ..errors import QuickchatAPIError, QuickchatConfigError, QuickchatError
-from .provider import RESOURCE_TYPE, QuickchatProvider, _in_schema_names
+from .. import _cancel
+from .._version import __version__, semver
+from ..client import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT
+from ..errors import (
+    QuickchatAPIError,
+    QuickchatCancelledError,
+    QuickchatConfigError,
+    QuickchatError,
+)
+from .provider import RESOURCE_TYPE, QuickchatProvider, _in_schema_names, _requests
 
 Handler = Callable[[Any, Any, grpc.aio.ServicerContext], Awaitable[Any]]
 log = logging.getLogger("pulumi_quickchat")
@@ -70,6 +79,8 @@ def _status_code(error: QuickchatError) -> grpc.StatusCode:
     `resourceStateAndError`; `pkg/engine/update.go`, `OnResourceStepPost`)."""
     if error.maybe_applied:
         return grpc.StatusCode.UNKNOWN
+    if isinstance(error, QuickchatCancelledError):
+        return grpc.StatusCode.CANCELLED  # and nothing more was sent
     if isinstance(error, QuickchatConfigError):
         return grpc.StatusCode.FAILED_PRECONDITION  # nothing was sent
     if isinstance(error, QuickchatAPIError):
@@ -110,6 +121,21 @@ _NOT_SERVED = {
 }
 
 
+def _on_a_thread(handler: Handler) -> Handler:
+    """Check's whole call on a thread with an event loop of its own: the SDK translates
+    every value of a request and of its answer on the loop that serves the call, work in
+    proportion to the input, which on the plugin's one loop would hold up every other
+    call (GetSchema, the other resources' steps) behind a large input."""
+
+    async def serve(self: Any, request: Any, context: grpc.aio.ServicerContext) -> Any:
+        async def call() -> Any:
+            return await handler(self, request, context)
+
+        return await asyncio.to_thread(asyncio.run, call())
+
+    return serve
+
+
 class _Servicer(ProviderServicer):
     async def Attach(self, request: Any, context: grpc.aio.ServicerContext) -> empty_pb2.Empty:
         """`PULUMI_DEBUG_PROVIDERS=quickchat:PORT`: the engine dials a plugin started by
@@ -143,7 +169,10 @@ for _rpc in (
     "Invoke",
     "GetSchema",
 ):
-    setattr(_Servicer, _rpc, _with_plain_errors(getattr(ProviderServicer, _rpc)))
+    handler = getattr(ProviderServicer, _rpc)
+    if _rpc in ("Check", "CheckConfig"):
+        handler = _on_a_thread(handler)
+    setattr(_Servicer, _rpc, _with_plain_errors(handler))
 
 
 class _EngineLog(logging.Handler):
@@ -185,6 +214,12 @@ async def _serve(engine_address: str) -> None:
     servicer = _Servicer(sys.argv[1:], semver(), QuickchatProvider(), engine_address)
     provider_pb2_grpc.add_ResourceProviderServicer_to_server(servicer, server)
     port = server.add_insecure_port("127.0.0.1:0")
+    # The engine stops a plugin with SIGINT (SIGKILL after a cooldown; sdk/go/common/util/
+    # cmdutil/term.go, `TerminateProcessGroup`), a user's Ctrl-C sends it too.
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signal_number in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signal_number, stopping.set)
     await server.start()
     # The engine reads exactly this line; nothing may be printed before it.
     sys.stdout.write(f"{port}\n")
@@ -195,13 +230,32 @@ async def _serve(engine_address: str) -> None:
             f"PULUMI_DEBUG_PROVIDERS=quickchat:{port}",
             file=sys.stderr,
         )
-    await server.wait_for_termination()
+    await stopping.wait()
+    # Operations still waiting end at once and say so; a request on the wire is
+    # given its timeout, and its call its answer.
+    _cancel.cancel_everything()
+    await server.stop(grace=DEFAULT_CONNECT_TIMEOUT + DEFAULT_READ_TIMEOUT)
+    # The workers end while the loop still runs, so none answers a closed loop.
+    await loop.run_in_executor(None, functools.partial(_requests.shutdown, wait=True))
+
+
+DOCUMENTATION = "https://pypi.org/project/pulumi-quickchat/"
+ABOUT = (
+    f"pulumi-resource-quickchat {__version__}: the Pulumi provider plugin for Quickchat AI's "
+    "Conversation Rating setting. The Pulumi CLI starts it with the engine's address as "
+    "its last argument; started without one, it prints its port and waits for an engine "
+    "to attach (PULUMI_DEBUG_PROVIDERS=quickchat:PORT). "
+    f"Documentation: {DOCUMENTATION}"
+)
 
 
 def main() -> None:
     """Serve until the engine stops the plugin. The engine passes its address as the
     last argument; without one, as Pulumi's Go providers do, the plugin waits for an
     engine to attach (`PULUMI_DEBUG_PROVIDERS=quickchat:PORT`, docs/native.md)."""
+    if sys.argv[1:2] in (["--help"], ["-h"], ["--version"]):
+        print(__version__ if sys.argv[1] == "--version" else ABOUT)
+        return
     arguments = [a for a in sys.argv[1:] if not a.startswith("-")]
     engine_address = arguments[-1] if arguments else ""
     log.addHandler(logging.StreamHandler())  # stderr, as with no handler at all
