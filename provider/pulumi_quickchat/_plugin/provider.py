@@ -39,9 +39,12 @@ from pulumi.runtime.rpc import UNKNOWN
 from .. import _core, _settings
 from .._api import base_url_problem, display_url, token_problem
 from ..client import POOL_CONNECTIONS
-from .schema import CAMEL, FUNCTION_TOKEN, RESOURCE_TYPE, SCHEMA_JSON, SNAKE
+from .schema import CAMEL, FUNCTION_TOKEN, RESOURCE_TYPE, SCHEMA, SCHEMA_JSON, SNAKE
 
 Result = TypeVar("Result")
+
+# The provider's own settings (stack config quickchat:*, or an explicit provider's arguments).
+_CONFIG_KEYS = tuple(SCHEMA["config"]["variables"])
 
 # Requests to Quickchat in flight at once: as many as the client keeps
 # connections. The engine sends at most `--parallel` operations (4 x cores by
@@ -130,6 +133,31 @@ class QuickchatProvider(rpc.Provider):
             shown = display_url(base_url)
             failures.append(rpc.CheckFailure("baseUrl", f"{shown!r} {problem}"))
         return rpc.CheckResponse(inputs=dict(request.new_inputs), failures=failures)
+
+    async def diff_config(self, request: rpc.DiffRequest) -> rpc.DiffResponse:
+        """Which settings changed: an update of the provider, never its replacement.
+
+        A new token or address changes nothing at Quickchat by itself; whether it
+        moves a resource to another agent or address is each resource's own diff
+        (another token of the same agent moves nothing; a resource with its own
+        token and address does not move at all). Replacing the provider would
+        replace every resource of it, create first, and so reset an agent that
+        stays the same (pkg/resource/deploy/step_generator.go, providerChanged)."""
+        kinds = rpc.PropertyDiffKind
+        detailed = {}
+        for name in _CONFIG_KEYS:
+            old, new = (
+                _plain(side[name]) if name in side else None
+                for side in (request.old_state, request.new_inputs)
+            )
+            if old == new and not _core.is_unknown(new):
+                continue
+            kind = kinds.ADD if old is None else kinds.DELETE if new is None else kinds.UPDATE
+            # input_diff: the engine shows the provider's old argument against the new.
+            detailed[name] = rpc.PropertyDiff(kind, input_diff=True)
+        return rpc.DiffResponse(
+            changes=bool(detailed), diffs=list(detailed), detailed_diff=detailed
+        )
 
     async def configure(self, request: rpc.ConfigureRequest) -> rpc.ConfigureResponse:
         # A native provider receives its own namespace's keys, without the
