@@ -192,6 +192,12 @@ class QuickchatProvider(rpc.Provider):
         detailed = {}
         kinds = rpc.PropertyDiffKind
         for name in found.changed:
+            if name not in news and name not in _core.MANAGED_FIELDS:
+                # The provider's token or address changed, not this resource's
+                # arguments: the engine would show the recorded value against
+                # none, as deleted. `diffs` and `replaces` still name it, and the
+                # provider's own step shows the change (diff_config).
+                continue
             if name in olds and name not in news:
                 kind = (kinds.DELETE, kinds.DELETE_REPLACE)
             elif name in news and name not in olds:
