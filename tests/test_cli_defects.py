@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -17,6 +18,7 @@ from support.cli import Cli, cli_env, requires_cli
 
 pytestmark = requires_cli()
 PACKAGE = Path(__file__).resolve().parents[1] / "provider" / "pulumi_quickchat"
+PLUGIN_DIR = Path(sys.executable).parent  # pulumi-resource-quickchat
 
 
 def stack_for(
@@ -115,3 +117,84 @@ def test_cli_attaches_to_a_plugin_started_by_hand_with_pulumi_debug_providers(
     finally:
         plugin.terminate()
         plugin.communicate(timeout=10)
+
+
+def test_cli_shows_a_provider_config_change_as_what_it_is(
+    tmp_path: Path, emulator: EmulatorProcess, admin: EmulatorAdmin, agent: AgentJson
+) -> None:
+    # An explicit provider, its token and address from stack config: the engine shows an
+    # explicit provider's steps (a default provider's are internal, pkg/engine/update.go).
+    project = tmp_path / "project"
+    project.mkdir()
+    resources = {
+        "chat": {
+            "type": "pulumi:providers:quickchat",
+            "properties": {"apiToken": "${token}", "baseUrl": "${url}"},
+        },
+        "ratings": {
+            "type": "quickchat:index:ConversationRatingConfig",
+            "properties": {"convRatingActive": True},
+            "options": {"provider": "${chat}"},
+        },
+    }
+    config = {"token": {"type": "string", "secret": True}, "url": {"type": "string"}}
+    (project / "Pulumi.yaml").write_text(
+        yaml.safe_dump(
+            {"name": "rotate", "runtime": "yaml", "config": config, "resources": resources}
+            | {"plugins": {"providers": [{"name": "quickchat", "path": str(PLUGIN_DIR)}]}}
+        )
+    )
+    cli = Cli(project, cli_env(tmp_path))
+    cli("login", cli.env["PULUMI_BACKEND_URL"])
+    cli("stack", "init", "dev", "--secrets-provider", "passphrase")
+    cli("config", "set", "url", emulator.url)
+    cli("config", "set", "--secret", "token", stdin=agent["tokens"]["write_all"])
+    cli("up", "--yes", "--non-interactive")
+    requests_sent(admin)
+
+    def planned() -> dict[str, dict[str, object]]:
+        """Each changing step of `pulumi preview --json`, by resource name."""
+        steps = json.loads(cli("preview", "--json", "--non-interactive").stdout)["steps"]
+        return {
+            step["urn"].rsplit("::", 1)[1]: {
+                key: step.get(key) for key in ("op", "replaceReasons", "detailedDiff")
+            }
+            for step in steps
+            if step["op"] != "same"
+        }
+
+    def provider_update(name: str) -> dict[str, object]:
+        detailed = {name: {"kind": "update", "inputDiff": True}}
+        return {"op": "update", "replaceReasons": None, "detailedDiff": detailed}
+
+    # Another token of the same agent: the provider's apiToken alone, sent nowhere.
+    rotated = admin.issue_token(agent["scenario_id"])
+    cli("config", "set", "--secret", "token", stdin=rotated)
+    assert planned() == {"chat": provider_update("apiToken")}
+    cli("up", "--yes", "--non-interactive")
+    assert requests_sent(admin) == []
+
+    # A token of another agent: the provider's apiToken, and the resource replaced for it,
+    # no property of its own shown changed (before: `~ apiToken`, from nothing to nothing).
+    other = admin.create_agent()
+    cli("config", "set", "--secret", "token", stdin=other["tokens"]["write_all"])
+    replaced_for = {"op": "replace", "detailedDiff": {}}
+    assert planned() == {
+        "chat": provider_update("apiToken"),
+        "ratings": replaced_for | {"replaceReasons": ["apiToken"]},
+    }
+
+    # Another address: shown on the provider, old against new (before: `- baseUrl` deleted
+    # on the resource).
+    cli("config", "set", "--secret", "token", stdin=rotated)
+    moved = emulator.url.replace("127.0.0.1", "localhost")
+    cli("config", "set", "url", moved)
+    assert planned() == {
+        "chat": provider_update("baseUrl"),
+        "ratings": replaced_for | {"replaceReasons": ["baseUrl"]},
+    }
+    shown = cli("preview", "--diff", "--non-interactive").stdout
+    assert f'~ baseUrl: "{emulator.url}" => "{moved}"' in shown
+    assert "- baseUrl" not in shown
+    assert requests_sent(admin) == []  # previews send nothing
+    assert rotated not in "".join(cli.transcript)

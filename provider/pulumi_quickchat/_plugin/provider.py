@@ -40,9 +40,12 @@ from pulumi.runtime.rpc import UNKNOWN
 from .. import _cancel, _core, _settings
 from .._api import base_url_problem, display_url, quotable, token_problem
 from ..client import POOL_CONNECTIONS
-from .schema import CAMEL, FUNCTION_TOKEN, RESOURCE_TYPE, SCHEMA_JSON, SNAKE
+from .schema import CAMEL, FUNCTION_TOKEN, RESOURCE_TYPE, SCHEMA, SCHEMA_JSON, SNAKE
 
 Result = TypeVar("Result")
+
+# The provider's own settings (stack config quickchat:*, or an explicit provider's arguments).
+_CONFIG_KEYS = tuple(SCHEMA["config"]["variables"])
 
 # Requests to Quickchat in flight at once: as many as the client keeps
 # connections. The engine sends at most `--parallel` operations (4 x cores by
@@ -178,6 +181,31 @@ class QuickchatProvider(rpc.Provider):
     async def check_config(self, request: rpc.CheckRequest) -> rpc.CheckResponse:
         return _check_config(request)
 
+    async def diff_config(self, request: rpc.DiffRequest) -> rpc.DiffResponse:
+        """Which settings changed: an update of the provider, never its replacement.
+
+        A new token or address changes nothing at Quickchat by itself; whether it
+        moves a resource to another agent or address is each resource's own diff
+        (another token of the same agent moves nothing; a resource with its own
+        token and address does not move at all). Replacing the provider would
+        replace every resource of it, create first, and so reset an agent that
+        stays the same (pkg/resource/deploy/step_generator.go, providerChanged)."""
+        kinds = rpc.PropertyDiffKind
+        detailed = {}
+        for name in _CONFIG_KEYS:
+            old, new = (
+                _plain(side[name]) if name in side else None
+                for side in (request.old_state, request.new_inputs)
+            )
+            if old == new and not _core.is_unknown(new):
+                continue
+            kind = kinds.ADD if old is None else kinds.DELETE if new is None else kinds.UPDATE
+            # input_diff: the engine shows the provider's old argument against the new.
+            detailed[name] = rpc.PropertyDiff(kind, input_diff=True)
+        return rpc.DiffResponse(
+            changes=bool(detailed), diffs=list(detailed), detailed_diff=detailed
+        )
+
     async def configure(self, request: rpc.ConfigureRequest) -> rpc.ConfigureResponse:
         # A native provider receives its own namespace's keys, without the
         # prefix; the settings are looked up under the stack config's names.
@@ -215,6 +243,12 @@ class QuickchatProvider(rpc.Provider):
         detailed = {}
         kinds = rpc.PropertyDiffKind
         for name in found.changed:
+            if name not in news and name not in _core.MANAGED_FIELDS:
+                # The provider's token or address changed, not this resource's
+                # arguments: the engine would show the recorded value against
+                # none, as deleted. `diffs` and `replaces` still name it, and the
+                # provider's own step shows the change (diff_config).
+                continue
             if name in olds and name not in news:
                 kind = (kinds.DELETE, kinds.DELETE_REPLACE)
             elif name in news and name not in olds:

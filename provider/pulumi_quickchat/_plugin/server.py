@@ -28,6 +28,7 @@ import signal
 import sys
 import traceback
 from collections.abc import Awaitable, Callable
+from types import SimpleNamespace
 from typing import Any
 
 import grpc
@@ -144,6 +145,19 @@ class _Servicer(ProviderServicer):
         self._engine_address = request.address
         _log_to_engine(request.address)
         return empty_pb2.Empty()
+
+
+async def _diff_config(self: Any, request: Any, context: grpc.aio.ServicerContext) -> Any:
+    """The provider's diff_config, answered as the SDK answers Diff. The SDK's own
+    DiffConfig (3.272) sends the bool `changes` as the enum, so a change reads as
+    DIFF_NONE and none as DIFF_UNKNOWN, and sends each kind unconverted; the
+    engine then finds a change it cannot name (pkg/resource/deploy/providers/
+    registry.go, Diff). Its Diff translates both rightly."""
+    as_diff = SimpleNamespace(_provider=SimpleNamespace(diff=self._provider.diff_config))
+    return await ProviderServicer.Diff(as_diff, request, context)
+
+
+_Servicer.DiffConfig = _with_plain_errors(_diff_config)  # type: ignore[method-assign]
 
 
 def _not_served(rpc_name: str) -> Handler:
