@@ -169,8 +169,9 @@ class PluginSampler:
                     self.seconds[pid] = cpu_seconds(pid)
                     if pid not in self.names:
                         name = Path(f"/proc/{pid}/cmdline").read_bytes().decode()
-                        # Forked but not yet exec'd, a child still carries the CLI's name.
-                        if name != self.cli_name:
+                        # Forked but not yet exec'd, a child still carries the CLI's name;
+                        # an ended one, not yet reaped, has none.
+                        if name not in (self.cli_name, ""):
                             self.names[pid] = name
                 except (FileNotFoundError, ProcessLookupError):
                     continue
