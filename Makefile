@@ -3,11 +3,12 @@
 #   make test         lint, type-check and run every test
 # And for the numbers in BENCHMARKS.md:
 #   make bench        the benchmark suite (benchmarks/run.py), against the emulator
+#   make bench-cli    the fleet through the real Pulumi CLI (benchmarks/real_engine.py)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: test quickstart bench lint venv clean
+.PHONY: test quickstart bench bench-cli lint venv clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +39,10 @@ quickstart: venv
 
 bench: venv
 	$(BIN)/python benchmarks/run.py
+
+# The real CLI, built (or found in its cache) by scripts/build_cli.sh, first on PATH.
+bench-cli: venv
+	PATH="$$(bash scripts/build_cli.sh):$$PATH" $(BIN)/python benchmarks/real_engine.py
 
 clean:
 	rm -rf $(VENV) .quickstart
