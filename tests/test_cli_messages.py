@@ -181,12 +181,28 @@ def deployed(stack: Stack) -> Stack:
     return stack
 
 
+# The dynamic resource refuses plain values as the program constructs it, in check's
+# words after the field's name; the native one's check answers the engine, which prints
+# `property FIELD value V has a problem: REASON`.
+DYNAMIC = "ConversationRatingConfig 'ratings': "
+
 # What each front end prints for codes given as one string: Pulumi YAML type-checks
 # against the schema before the provider sees the value.
 AS_A_STRING = {
-    "dynamic": "property conv_rating_question_codes value {HELPFUL_THUMBS} has a problem: "
-    "must be a list of question codes, not a single string: write ['HELPFUL_THUMBS']",
+    "dynamic": f"{DYNAMIC}conv_rating_question_codes: must be a list of question codes, "
+    "not a single string: write ['HELPFUL_THUMBS']",
     "native": "convRatingQuestionCodes: Cannot assign type 'string' to type 'List<string>'",
+}
+UNKNOWN_CODE = (
+    "unknown question code 'HELPFUL_THUMB' (known codes: HELPFUL_THUMBS, EXPERIENCE_THUMBS); "
+    "did you mean 'HELPFUL_THUMBS'?"
+)
+BEFORE_THE_REASON = {
+    "unknown code": {
+        "dynamic": f"{DYNAMIC}conv_rating_question_codes: ",
+        "native": "value {[{HELPFUL_THUMB}]} has a problem: ",
+    },
+    "missing token": {"dynamic": f"{DYNAMIC}api_token: ", "native": "has a problem: "},
 }
 
 
@@ -206,10 +222,7 @@ def test_cli_an_unknown_code_names_the_known_ones_and_the_nearest(
 ) -> None:
     stack = make_stack(front_end, {**ACTIVE, "convRatingQuestionCodes": ["HELPFUL_THUMB"]}, token)
     requests_sent(admin)
-    stack.up().failed_with(
-        "value {[{HELPFUL_THUMB}]} has a problem: unknown question code 'HELPFUL_THUMB' (known "
-        "codes: HELPFUL_THUMBS, EXPERIENCE_THUMBS); did you mean 'HELPFUL_THUMBS'?"
-    )
+    stack.up().failed_with(BEFORE_THE_REASON["unknown code"][front_end] + UNKNOWN_CODE)
     assert requests_sent(admin) == []
 
 
@@ -220,7 +233,7 @@ def test_cli_a_missing_token_names_where_to_set_it(
     stack = make_stack(front_end, ACTIVE, None)
     requests_sent(admin)
     stack.up().failed_with(
-        "has a problem: no Quickchat API token found: set ",
+        BEFORE_THE_REASON["missing token"][front_end] + "no Quickchat API token found: set ",
         "`pulumi config set --secret quickchat:apiToken`",
     )
     assert requests_sent(admin) == []

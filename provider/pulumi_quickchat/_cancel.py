@@ -45,6 +45,14 @@ def cancel_everything() -> None:
             event.set()
 
 
+def start_over() -> None:
+    """A new run begins in this process: a plugin started by hand serves one engine after
+    another (`PULUMI_DEBUG_PROVIDERS`, each run `Attach`es anew), and the engine sends
+    `Cancel` as a run ends, which must not cancel the next run's operations."""
+    with _lock:
+        _process.clear()
+
+
 def current() -> threading.Event:
     """The token the running operation waits on: its own, or else the process's."""
     return _current.get() or _process

@@ -143,6 +143,7 @@ class _Servicer(ProviderServicer):
         hand and hands it the engine's address here, once per run
         (pulumi/pulumi `sdk/go/common/resource/plugin/provider_plugin.go`, `NewProvider`)."""
         self._engine_address = request.address
+        _cancel.start_over()
         _log_to_engine(request.address)
         return empty_pb2.Empty()
 
