@@ -3,11 +3,13 @@
 #   make test         lint, type-check and run every test
 # And for the numbers in BENCHMARKS.md:
 #   make bench        the benchmark suite (benchmarks/run.py), against the emulator
+# And the real Pulumi CLI, built from its Go modules (needs Go; CONTRIBUTING.md):
+#   make cli          scripts/build_cli.sh, into ~/.cache/pulumi-quickchat/cli
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: test quickstart bench lint venv clean
+.PHONY: test quickstart bench lint venv cli clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +34,11 @@ lint: venv
 
 test: lint
 	$(BIN)/python -m pytest
+
+# The tests find what this builds without PATH (tests/support/cli.py); .ci/run builds it
+# first and puts it on PATH.
+cli:
+	bash scripts/build_cli.sh
 
 quickstart: venv
 	$(BIN)/python scripts/quickstart.py
