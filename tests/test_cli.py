@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -38,8 +38,8 @@ from support.example_stacks import (
     fleet_stack,
     rename_sales,
 )
-from support.plugins import DYNAMIC_TYPE, NATIVE_TYPE
-from support.program import Project
+from support.plugins import DYNAMIC_TYPE, NATIVE_TYPE, Plugin
+from support.program import ProgramStack, Project
 
 ROOT = Path(__file__).resolve().parents[1]
 # Stack config reaches Python dynamic providers only from this release on
@@ -58,6 +58,8 @@ pytestmark = [
 # How the SDK marks a secret in state; its value sits encrypted under "ciphertext".
 SECRET_SIG = "4dabf18193072939515e22adb298388d"
 DASHBOARD_EDIT = {"conv_rating_active": False, "conv_rating_popup_active": False}
+# One request Quickchat received: resource name, method, status, body (JSON, keys sorted).
+Request = tuple[str, str, int, str]
 
 
 def load_quickstart() -> ModuleType:
@@ -95,96 +97,143 @@ def init_stack(cli: Cli, setup: ExampleStack) -> None:
         cli("config", "set", *secret_flag, key, stdin=value)
 
 
+def received(admin: EmulatorAdmin, agents: Mapping[str, str]) -> list[Request]:
+    """What Quickchat received since the last call, each request as (resource name, method,
+    status, body), in no particular order (the engine steps resources in parallel)."""
+    names = {scenario: name for name, scenario in agents.items()}
+    log = admin.request_log()
+    admin.clear_request_log()
+    return sorted(
+        (
+            names.get(entry["scenario_id"] or "", str(entry["scenario_id"])),
+            entry["method"],
+            entry["status"],
+            json.dumps(json.loads(entry["body"]), sort_keys=True) if entry["body"] else "",
+        )
+        for entry in log
+    )
+
+
+def methods(requests: list[Request]) -> list[tuple[str, str]]:
+    return sorted((name, method) for name, method, _, _ in requests)
+
+
+# The walk of every example: (what the CLI runs, what the stand-in engine runs for it).
+WALK: list[tuple[tuple[str, ...], Callable[[ProgramStack], object]]] = [
+    (("preview",), lambda stack: stack.preview()),
+    (("up", "--yes"), lambda stack: stack.up(preview_first=True)),
+    (("up", "--yes"), lambda stack: stack.up(preview_first=True)),
+    # After a Dashboard edit: a drift check that must fail, as CI runs it.
+    (
+        ("preview", "--refresh", "--expect-no-changes", "--json"),
+        lambda stack: stack.preview(refresh=True),
+    ),
+    (("refresh", "--yes"), lambda stack: stack.refresh(preview_first=True)),
+    # The plugin's own log too, that no token reaches.
+    (("up", "--yes", "--logtostderr", "-v=9"), lambda stack: stack.up(preview_first=True)),
+    (("destroy", "--yes"), lambda stack: stack.destroy()),
+]
+EDIT_BEFORE = 3  # the Dashboard edit comes before this step
+
+
 @pytest.mark.parametrize("example", sorted(EXAMPLE_STACKS))
-def test_cli_walks_preview_up_noop_drift_refresh_up_destroy(
-    example: str, tmp_path: Path, admin: EmulatorAdmin, agent: AgentJson, make_cli: Any
+def test_cli_walks_each_example_and_the_stand_in_engine_sends_what_it_sends(
+    example: str,
+    tmp_path: Path,
+    admin: EmulatorAdmin,
+    agent: AgentJson,
+    make_cli: Any,
+    start_plugin: Callable[..., Plugin],
 ) -> None:
-    pulumi_yaml = ROOT / "examples" / example / "Pulumi.yaml"
-    project = Project.load(pulumi_yaml)
+    project = Project.load(ROOT / "examples" / example / "Pulumi.yaml")
     # The fleet's data file is written beside the project copy, in tmp_path.
     setup = EXAMPLE_STACKS[example](project, admin, agent, tmp_path)
     names = list(setup.agents)
+    drifted = names[0]
     cli = make_cli(project.program_dir)
 
     def held() -> dict[str, dict[str, Any]]:
         return {name: config_of(admin, scenario) for name, scenario in setup.agents.items()}
-
-    def sent() -> list[str]:
-        log = json.dumps(admin.request_log())
-        for token in setup.tokens:
-            assert token not in log, "a token reached Quickchat outside the Authorization header"
-        return sorted(requests_sent(admin))
-
-    def outputs() -> dict[str, Any]:
-        result: dict[str, Any] = json.loads(cli("stack", "output", "--json").stdout)
-        return result
 
     # 0. A local backend, a stack, its config; the secret arrives on stdin, stored encrypted.
     init_stack(cli, setup)
     stack_file = (cli.project / "Pulumi.dev.yaml").read_text(encoding="utf-8")
     for token in setup.tokens:
         assert token not in stack_file
-    before = held()
-    sent()
+    received(admin, setup.agents)
 
-    # What each run of the program reads through the provider's function.
-    reads = ["GET 200"] * setup.reads_per_run
+    real: list[list[Request]] = []
+    for step, (command, _) in enumerate(WALK):
+        if step == EDIT_BEFORE:
+            admin.edit_configuration(setup.agents[drifted], DASHBOARD_EDIT)
+        result = cli(*command, "--non-interactive", ok="--expect-no-changes" not in command)
+        if "--expect-no-changes" in command:
+            assert result.returncode != 0, "the drift check found no change"
+        real.append(received(admin, setup.agents))
+        if step == 1:
+            assert held() == setup.wanted
+            assert json.loads(cli("stack", "output", "--json").stdout) == setup.exports
 
-    # 1. preview: nothing is written.
-    cli("preview", "--non-interactive")
-    assert sent() == reads
-    assert held() == before
-
-    # 2. up: one PATCH per agent; each holds what the program asks for.
-    cli("up", "--yes", "--non-interactive")
-    assert sent() == sorted(reads + ["PATCH 200"] * len(names))
-    assert held() == setup.wanted
-    assert outputs() == setup.exports
-
-    # 3. nothing changed: the preview finds no change and writes nothing.
-    cli("preview", "--expect-no-changes", "--non-interactive")
-    assert sent() == reads
-
-    # 4. A Dashboard edit: refresh reads each agent (one GET each) and writes nothing ...
-    drifted = names[0]
-    admin.edit_configuration(setup.agents[drifted], DASHBOARD_EDIT)
-    cli("refresh", "--yes", "--non-interactive")
-    assert sent() == ["GET 200"] * len(names)
-    assert held() == {**setup.wanted, drifted: {**setup.wanted[drifted], **DASHBOARD_EDIT}}
-    # ... after which a preview shows the change back.
-    changes = cli("preview", "--expect-no-changes", "--non-interactive", ok=False)
-    assert changes.returncode != 0, changes.stdout
-    assert sent() == reads
-
-    # 5. up puts it back with one PATCH.
-    cli("up", "--yes", "--non-interactive")
-    assert sent() == sorted([*reads, "PATCH 200"])
-    assert held() == setup.wanted
-    assert outputs() == setup.exports
+    # What docs/reference.md says each command sends. The native example's program also
+    # reads the support agent through the provider's function on each run that can.
+    preview, up, noop, drift_check, refresh, put_back, destroy = [
+        [(name, method) for name, method in methods(step) if name in names] for step in real
+    ]
+    reads = [("support", "GET")] if setup.reads_per_run else []
+    assert preview == []
+    assert sorted(up) == sorted([(name, "PATCH") for name in names] + reads)
+    assert noop == reads * 2  # `up` runs the program for its preview and again
+    assert drift_check == sorted([(name, "GET") for name in names] + reads)
+    # `pulumi refresh` reads every agent for the preview it shows, then again to record.
+    assert refresh == sorted([(name, "GET") for name in names] * 2)
+    assert put_back == sorted([(drifted, "PATCH")] + reads * 2)
+    assert destroy == sorted((name, "PATCH") for name in names)
+    assert held() == dict.fromkeys(names, DISABLED)
 
     # The state, exported with its secrets left encrypted, holds no token in plaintext.
     export = cli("stack", "export").stdout
     for token in setup.tokens:
         assert token not in export
-    resources = json.loads(export)["deployment"]["resources"]
-    ours = [r for r in resources if r["type"] in (DYNAMIC_TYPE, NATIVE_TYPE)]
-    assert sorted(r["id"] for r in ours) == sorted(setup.agents.values())
-    for resource in ours:
-        api_token = resource["outputs"].get("api_token", resource["outputs"].get("apiToken"))
-        if setup.tokens_in_state:
-            assert isinstance(api_token, dict) and SECRET_SIG in api_token, resource["urn"]
-            assert "ciphertext" in api_token
-        else:
-            assert api_token is None, resource["urn"]
-
-    # 6. destroy: one PATCH per agent, back to disabled defaults.
-    cli("destroy", "--yes", "--non-interactive")
-    assert sent() == ["PATCH 200"] * len(names)
-    assert held() == dict.fromkeys(names, DISABLED)
-
     transcript = "\n".join(cli.transcript)
     for token in setup.tokens:
         assert token not in transcript, "a token appeared in the CLI's output"
+
+    # The stand-in engine, on agents of its own, sends the same, step by step.
+    (tmp_path / "stand-in").mkdir()
+    own = EXAMPLE_STACKS[example](project, admin, admin.create_agent(), tmp_path / "stand-in")
+    stack = ProgramStack(
+        cli.project / "Pulumi.yaml",
+        start_plugin=start_plugin,
+        config=own.config,
+        secret_keys=own.secret_keys,
+    )
+    received(admin, own.agents)
+    for step, (command, run) in enumerate(WALK):
+        if step == EDIT_BEFORE:
+            admin.edit_configuration(own.agents[drifted], DASHBOARD_EDIT)
+        run(stack)
+        assert received(admin, own.agents) == real[step], f"pulumi {' '.join(command)}"
+
+
+def test_cli_keeps_the_token_of_each_fleet_agent_encrypted_in_state(
+    tmp_path: Path, admin: EmulatorAdmin, agent: AgentJson, make_cli: Any
+) -> None:
+    project = Project.load(ROOT / "examples" / "fleet" / "Pulumi.yaml")
+    setup = fleet_stack(project, admin, agent, tmp_path)
+    cli = make_cli(project.program_dir)
+    init_stack(cli, setup)
+    cli("up", "--yes", "--non-interactive", "--skip-preview")
+    export = cli("stack", "export").stdout
+    resources = json.loads(export)["deployment"]["resources"]
+    ours = [r for r in resources if r["type"] == DYNAMIC_TYPE]
+    assert sorted(r["id"] for r in ours) == sorted(setup.agents.values())
+    for resource in ours:
+        api_token = resource["outputs"]["api_token"]
+        assert isinstance(api_token, dict) and SECRET_SIG in api_token, resource["urn"]
+        assert "ciphertext" in api_token
+    for token in setup.tokens:
+        assert token not in export
+    cli("destroy", "--yes", "--non-interactive")
 
 
 def test_cli_fleet_entry_renamed_with_its_previous_name_moves_sending_nothing(

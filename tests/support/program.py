@@ -36,7 +36,7 @@ import copy
 import re
 import runpy
 import threading
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -359,6 +359,16 @@ class ProgramStack:
 
     # --- the CLI's commands --------------------------------------------------------------
 
+    @contextlib.contextmanager
+    def _discarded(self) -> Iterator[None]:
+        """State as it was before: what a preview did is saved nowhere."""
+        saved = {ref: copy.deepcopy(engine.state) for ref, engine in self.engines.items()}
+        try:
+            yield
+        finally:
+            for ref, state in saved.items():
+                self.engines[ref].state = state
+
     def preview(self, *, refresh: bool = False) -> ProgramRun:
         """`pulumi preview` (with `--refresh`, or `options: refresh: always`).
 
@@ -367,13 +377,9 @@ class ProgramStack:
         (pkg/backend/diy/backend.go `apply`; httpstate's alike).
         """
         if refresh:
-            saved = {ref: copy.deepcopy(engine.state) for ref, engine in self.engines.items()}
-            try:
+            with self._discarded():
                 self.refresh()
                 return self.preview()
-            finally:
-                for ref, state in saved.items():
-                    self.engines[ref].state = state
         self._begin(from_state=False)
         engine_mocks = EngineMocks(self, preview=True)
         run = self._run_program(engine_mocks)
@@ -386,12 +392,24 @@ class ProgramStack:
                     self._owner(name).check_delete(name)
         return run
 
-    def up(self, *, refresh: bool = False, targets: Collection[str] | None = None) -> ProgramRun:
-        """`pulumi up` (with `--refresh`, and with `--target NAME` for each of `targets`).
+    def up(
+        self,
+        *,
+        refresh: bool = False,
+        targets: Collection[str] | None = None,
+        preview_first: bool = False,
+    ) -> ProgramRun:
+        """`pulumi up --yes --skip-preview` (with `--refresh`, and with `--target NAME` for
+        each of `targets`); `preview_first`: `pulumi up --yes`, which previews first.
 
         pkg/engine/update.go: with refresh, the refresh pass runs first and
-        the update steps against what it recorded.
+        the update steps against what it recorded. pkg/backend/apply.go
+        `PreviewThenPromptThenExecute`: without `--skip-preview` the CLI runs the
+        whole preview first (the program, and with refresh its reads) and keeps none
+        of it (tests/test_cli.py holds this to the real CLI).
         """
+        if preview_first:
+            self.preview(refresh=refresh)
         if refresh:
             self.refresh()
         self.targets = set(targets) if targets is not None else None
@@ -408,8 +426,14 @@ class ProgramStack:
         finally:
             self.targets = None
 
-    def refresh(self) -> dict[str, ResourceState]:
-        """Read every resource in state; the program does not run. Returns the new state."""
+    def refresh(self, *, preview_first: bool = False) -> dict[str, ResourceState]:
+        """`pulumi refresh --yes --skip-preview`: read every resource in state; the program
+        does not run. Returns the new state. `preview_first`: `pulumi refresh --yes`, whose
+        preview reads every resource once more before and records nothing
+        (pkg/backend/apply.go `PreviewThenPromptThenExecute`)."""
+        if preview_first:
+            with self._discarded():
+                self.refresh()
         self._begin(from_state=True)
         for ref, engine in list(self.engines.items()):
             for name in list(engine.state):
@@ -417,7 +441,8 @@ class ProgramStack:
         return self.state
 
     def destroy(self) -> list[str]:
-        """Delete every resource in state, last created first; the program does not run."""
+        """`pulumi destroy --yes`: delete every resource in state, last created first; the
+        program does not run (its preview calls no provider)."""
         self._begin(from_state=True)
         names = []
         for ref, engine in list(self.engines.items()):
