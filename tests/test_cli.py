@@ -19,19 +19,23 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import sys
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
+import yaml
 
 from quickchat_emulator import AgentJson, EmulatorAdmin
 
 from support.checks import config_of, requests_sent
 from support.cli import Cli, cli_env, cli_version, requires_cli
 from support.example_stacks import (
+    BOTH_CODES,
     DISABLED,
+    ENABLED,
     EXAMPLE_STACKS,
     ExampleStack,
     edit_agents_file,
@@ -282,18 +286,225 @@ def test_cli_a_dynamic_program_asks_the_engine_for_no_plugin_download(
     assert "plugin quickchat" not in log
 
 
-def test_cli_import_of_a_native_resource_reads_once_and_the_next_preview_finds_no_change(
+def project_of(tmp_path: Path, name: str, runtime: str, program: str, native: bool = False) -> Path:
+    """A project of a test's own, for make_cli to copy: Pulumi.yaml and its program."""
+    source = tmp_path / "source"
+    source.mkdir()
+    plugins = ""
+    if native:
+        # prepare_project points this at the plugin beside this interpreter.
+        plugins = "plugins:\n  providers:\n    - name: quickchat\n      path: .\n"
+    if runtime == "yaml":
+        (source / "Pulumi.yaml").write_text(f"name: {name}\nruntime: yaml\n{plugins}{program}")
+    else:
+        (source / "Pulumi.yaml").write_text(f"name: {name}\nruntime: python\n{plugins}")
+        (source / "__main__.py").write_text(program)
+    return source
+
+
+def urns(cli: Cli) -> dict[str, str]:
+    """Each resource of ours in state by name: its URN."""
+    resources = json.loads(cli("stack", "export").stdout)["deployment"]["resources"]
+    return {
+        r["urn"].rsplit("::", 1)[1]: r["urn"]
+        for r in resources
+        if r["type"] in (DYNAMIC_TYPE, NATIVE_TYPE)
+    }
+
+
+OPTIONS_PROGRAM = """
+import json
+import pulumi
+import pulumi_quickchat as quickchat
+
+config = pulumi.Config()
+
+def ratings(name, **options):
+    quickchat.ConversationRatingConfig(
+        name,
+        conv_rating_active=True,
+        conv_rating_question_codes=json.loads(config.get("codes") or '["HELPFUL_THUMBS"]'),
+        api_token=config.require_secret(name),
+        opts=pulumi.ResourceOptions(**options),
+    )
+
+ratings("kept", retain_on_delete=True)
+ratings("ignored", ignore_changes=["conv_rating_question_codes"])
+ratings("plain")
+ratings("forgotten")
+ratings("guarded", protect=True)
+"""
+
+
+def test_cli_resource_options_target_and_state_delete_send_what_the_reference_says(
+    tmp_path: Path, admin: EmulatorAdmin, make_cli: Any
+) -> None:
+    # docs/reference.md, "Resource options", and docs/native.md's `pulumi state delete`:
+    # the engine's own decisions, through the engine itself.
+    agents = {
+        name: admin.create_agent() for name in ("kept", "ignored", "plain", "forgotten", "guarded")
+    }
+    scenarios = {name: a["scenario_id"] for name, a in agents.items()}
+    cli = make_cli(project_of(tmp_path, "options", "python", OPTIONS_PROGRAM))
+    init_stack(
+        cli,
+        ExampleStack(
+            config={
+                "quickchat:baseUrl": admin.url,
+                **{f"options:{name}": a["tokens"]["write_all"] for name, a in agents.items()},
+            },
+            secret_keys={f"options:{name}" for name in agents},
+            agents=scenarios,
+            wanted={},
+            exports_at_preview={},
+            exports={},
+            tokens=[],
+        ),
+    )
+    step = ["--yes", "--non-interactive", "--skip-preview"]
+    cli("up", *step)
+    urn = urns(cli)
+    received(admin, scenarios)
+
+    def sent() -> list[tuple[str, str]]:
+        return methods(received(admin, scenarios))
+
+    # --target: only that resource is checked and sent.
+    cli("config", "set", "options:codes", json.dumps(BOTH_CODES))
+    cli("up", *step, "--target", urn["plain"])
+    assert sent() == [("plain", "PATCH")]
+    # ignoreChanges: the ignored field's change is neither previewed nor sent.
+    cli("up", *step)
+    assert sent() == [("forgotten", "PATCH"), ("guarded", "PATCH"), ("kept", "PATCH")]
+    # state delete: the resource leaves state; nothing is sent.
+    cli("state", "delete", urn["forgotten"], "--yes", "--non-interactive")
+    assert sent() == []
+    assert "forgotten" not in urns(cli)
+    # protect: destroy is refused and nothing is sent.
+    refused = cli("destroy", *step, "--target", urn["guarded"], ok=False)
+    assert refused.returncode != 0
+    assert "protected" in refused.stdout + refused.stderr
+    assert sent() == []
+    cli("state", "unprotect", urn["guarded"], "--yes", "--non-interactive")
+    # retainOnDelete: destroy sends nothing for it; the agent keeps its setting.
+    cli("destroy", *step)
+    assert sent() == [("guarded", "PATCH"), ("ignored", "PATCH"), ("plain", "PATCH")]
+    for name in ("kept", "forgotten"):
+        assert config_of(admin, scenarios[name]) == ENABLED, name
+    assert config_of(admin, scenarios["ignored"]) == DISABLED
+
+
+def test_cli_moves_the_dynamic_resource_to_the_native_one_as_docs_native_says_sending_nothing(
     tmp_path: Path, admin: EmulatorAdmin, agent: AgentJson, make_cli: Any
 ) -> None:
-    project = Project.load(ROOT / "examples" / "yaml" / "Pulumi.yaml")
-    setup = EXAMPLE_STACKS["yaml"](project, admin, agent, tmp_path)
-    admin.edit_configuration(
-        agent["scenario_id"], {"conv_rating_active": True, "conv_rating_popup_active": True}
-    )
-    cli = make_cli(project.program_dir)
+    example = ROOT / "examples" / "basic"
+    cli = make_cli(example)
+    setup = EXAMPLE_STACKS["basic"](Project.load(example / "Pulumi.yaml"), admin, agent, tmp_path)
     init_stack(cli, setup)
-    requests_sent(admin)
+    cli("up", "--yes", "--non-interactive")
+    held = config_of(admin, agent["scenario_id"])
+    received(admin, setup.agents)
+
+    # 1. A backup, then the dynamic resource leaves the state: nothing is sent.
+    cli("stack", "export", "--file", str(tmp_path / "backup.json"))
+    cli("state", "delete", urns(cli)["ratings"], "--yes", "--non-interactive")
+    # 2. The program moves to pulumi_quickchat.native; Pulumi.yaml names the plugin.
+    main = cli.project / "__main__.py"
+    main.write_text(
+        main.read_text(encoding="utf-8").replace(
+            "import pulumi_quickchat as quickchat", "import pulumi_quickchat.native as quickchat"
+        ),
+        encoding="utf-8",
+    )
+    plugin_dir = Path(sys.executable).parent
+    with (cli.project / "Pulumi.yaml").open("a", encoding="utf-8") as project_file:
+        project_file.write(
+            f"plugins:\n  providers:\n    - name: quickchat\n      path: {plugin_dir}\n"
+        )
+    # 3. import: the agent is read, never written.
     cli("import", NATIVE_TYPE, "ratings", agent["scenario_id"], "--yes", "--non-interactive")
-    assert requests_sent(admin) == ["GET 200"]
+    assert {method for _, method in methods(received(admin, setup.agents))} == {"GET"}
+    # 4. up: nothing to change, nothing sent.
     cli("preview", "--expect-no-changes", "--non-interactive")
-    assert requests_sent(admin) == []
+    cli("up", "--yes", "--non-interactive", "--expect-no-changes")
+    assert received(admin, setup.agents) == []
+    assert config_of(admin, agent["scenario_id"]) == held
+    assert list(urns(cli)) == ["ratings"]
+
+
+def import_then_run_what_it_printed(
+    cli: Cli, admin: EmulatorAdmin, agent: AgentJson, save: Callable[[str], None]
+) -> None:
+    """docs/native.md, "Import": import an agent, save the program Pulumi printed, and
+    preview it: no change, and the next up sends nothing."""
+    scenarios = {"ratings": agent["scenario_id"]}
+    admin.edit_configuration(
+        agent["scenario_id"],
+        {
+            "conv_rating_active": True,
+            "conv_rating_popup_active": True,
+            "conv_rating_question_codes": ["EXPERIENCE_THUMBS"],
+        },
+    )
+    received(admin, scenarios)
+    printed = tmp = cli.project.parent / "imported.txt"
+    cli(
+        "import",
+        NATIVE_TYPE,
+        "ratings",
+        agent["scenario_id"],
+        "--yes",
+        "--non-interactive",
+        "--out",
+        str(tmp),
+    )
+    assert {method for _, method in methods(received(admin, scenarios))} == {"GET"}
+    save(printed.read_text(encoding="utf-8"))
+    cli("preview", "--expect-no-changes", "--non-interactive")
+    cli("up", "--yes", "--non-interactive", "--expect-no-changes")
+    assert received(admin, scenarios) == []
+    assert config_of(admin, agent["scenario_id"])["conv_rating_question_codes"] == [
+        "EXPERIENCE_THUMBS"
+    ]
+
+
+def native_stack_config(admin: EmulatorAdmin, agent: AgentJson) -> ExampleStack:
+    token = agent["tokens"]["write_all"]
+    return ExampleStack(
+        config={"quickchat:apiToken": token, "quickchat:baseUrl": admin.url},
+        secret_keys={"quickchat:apiToken"},
+        agents={"ratings": agent["scenario_id"]},
+        wanted={},
+        exports_at_preview={},
+        exports={},
+        tokens=[token],
+    )
+
+
+def test_cli_import_prints_a_yaml_program_that_previews_with_no_change(
+    tmp_path: Path, admin: EmulatorAdmin, agent: AgentJson, make_cli: Any
+) -> None:
+    cli = make_cli(project_of(tmp_path, "import-yaml", "yaml", "resources: {}\n", native=True))
+    init_stack(cli, native_stack_config(admin, agent))
+
+    def save(printed: str) -> None:
+        project_file = cli.project / "Pulumi.yaml"
+        project = yaml.safe_load(project_file.read_text(encoding="utf-8"))
+        project["resources"] = yaml.safe_load(printed)["resources"]
+        project_file.write_text(yaml.safe_dump(project, sort_keys=False), encoding="utf-8")
+
+    import_then_run_what_it_printed(cli, admin, agent, save)
+
+
+def test_cli_import_prints_a_python_program_that_previews_with_no_change(
+    tmp_path: Path, admin: EmulatorAdmin, agent: AgentJson, make_cli: Any
+) -> None:
+    # The program Pulumi prints must use the native resource (pulumi_quickchat.native):
+    # the dynamic one of the same arguments would show a create, and its up a PATCH.
+    cli = make_cli(project_of(tmp_path, "import-python", "python", "import pulumi\n", native=True))
+    init_stack(cli, native_stack_config(admin, agent))
+
+    def save(printed: str) -> None:
+        (cli.project / "__main__.py").write_text(printed, encoding="utf-8")
+
+    import_then_run_what_it_printed(cli, admin, agent, save)
