@@ -421,9 +421,9 @@ def test_cli_moves_the_dynamic_resource_to_the_native_one_as_docs_native_says_se
         project_file.write(
             f"plugins:\n  providers:\n    - name: quickchat\n      path: {plugin_dir}\n"
         )
-    # 3. import: the agent is read, never written.
+    # 3. import: the agent is read (for the preview, then the import), never written.
     cli("import", NATIVE_TYPE, "ratings", agent["scenario_id"], "--yes", "--non-interactive")
-    assert {method for _, method in methods(received(admin, setup.agents))} == {"GET"}
+    assert methods(received(admin, setup.agents)) == [("ratings", "GET")] * 2
     # 4. up: nothing to change, nothing sent.
     cli("preview", "--expect-no-changes", "--non-interactive")
     cli("up", "--yes", "--non-interactive", "--expect-no-changes")
@@ -458,7 +458,7 @@ def import_then_run_what_it_printed(
         "--out",
         str(tmp),
     )
-    assert {method for _, method in methods(received(admin, scenarios))} == {"GET"}
+    assert methods(received(admin, scenarios)) == [("ratings", "GET")] * 2
     save(printed.read_text(encoding="utf-8"))
     cli("preview", "--expect-no-changes", "--non-interactive")
     cli("up", "--yes", "--non-interactive", "--expect-no-changes")
