@@ -103,11 +103,12 @@ def init_stack(cli: Cli, setup: ExampleStack) -> None:
 
 def received(admin: EmulatorAdmin, agents: Mapping[str, str]) -> list[Request]:
     """What Quickchat received since the last call, each request as (resource name, method,
-    status, body), in no particular order (the engine steps resources in parallel)."""
+    status, body): by resource name, each resource's in the order they came (the engine
+    steps resources in parallel, so the order across resources is no fact)."""
     names = {scenario: name for name, scenario in agents.items()}
     log = admin.request_log()
     admin.clear_request_log()
-    return sorted(
+    requests = [
         (
             names.get(entry["scenario_id"] or "", str(entry["scenario_id"])),
             entry["method"],
@@ -115,7 +116,8 @@ def received(admin: EmulatorAdmin, agents: Mapping[str, str]) -> list[Request]:
             json.dumps(json.loads(entry["body"]), sort_keys=True) if entry["body"] else "",
         )
         for entry in log
-    )
+    ]
+    return sorted(requests, key=lambda request: request[0])
 
 
 def methods(requests: list[Request]) -> list[tuple[str, str]]:
@@ -508,3 +510,146 @@ def test_cli_import_prints_a_python_program_that_previews_with_no_change(
         (cli.project / "__main__.py").write_text(printed, encoding="utf-8")
 
     import_then_run_what_it_printed(cli, admin, agent, save)
+
+
+# What tests/test_engine.py walks through the stand-in engine, in one program: each
+# resource shows one of the engine's decisions it models.
+ENGINE_PROGRAM = """
+import json
+import pulumi
+import pulumi_quickchat as dynamic
+import pulumi_quickchat.native as native
+
+config = pulumi.Config()
+codes = json.loads(config.get("codes") or '["HELPFUL_THUMBS"]')
+
+# Its token from stack config: refresh and destroy use the one the last up recorded.
+dynamic.ConversationRatingConfig(
+    "drifting", conv_rating_active=True, conv_rating_question_codes=codes
+)
+# replaceOnChanges: no effect on the dynamic resource, a replacement of the native one.
+dynamic.ConversationRatingConfig(
+    "roc",
+    conv_rating_active=True,
+    conv_rating_question_codes=codes,
+    api_token=config.require_secret("roc"),
+    opts=pulumi.ResourceOptions(replace_on_changes=["conv_rating_question_codes"]),
+)
+native.ConversationRatingConfig(
+    "replaced",
+    conv_rating_active=True,
+    conv_rating_question_codes=codes,
+    api_token=config.require_secret("replaced"),
+    opts=pulumi.ResourceOptions(replace_on_changes=["convRatingQuestionCodes"]),
+)
+# A token of another agent replaces; deleteBeforeReplace resets the old agent first.
+dynamic.ConversationRatingConfig(
+    "dbr",
+    conv_rating_active=True,
+    api_token=config.require_secret("dbr"),
+    opts=pulumi.ResourceOptions(delete_before_replace=True),
+)
+"""
+
+
+def test_cli_and_the_stand_in_engine_send_the_same_for_what_test_engine_covers(
+    tmp_path: Path,
+    admin: EmulatorAdmin,
+    make_cli: Any,
+    start_plugin: Callable[..., Plugin],
+) -> None:
+    # Each engine gets agents of its own and walks the same steps; after each, Quickchat
+    # must have received the same requests from both.
+    cli = make_cli(project_of(tmp_path, "held", "python", ENGINE_PROGRAM, native=True))
+
+    def agents() -> dict[str, AgentJson]:
+        return {
+            name: admin.create_agent()
+            for name in ("drifting", "roc", "replaced", "dbr", "dbr-new", "other")
+        }
+
+    def token(of: dict[str, AgentJson], name: str) -> str:
+        return of[name]["tokens"]["write_all"]
+
+    def config(of: dict[str, AgentJson]) -> dict[str, str]:
+        return {
+            "quickchat:apiToken": token(of, "drifting"),
+            "quickchat:baseUrl": admin.url,
+            **{f"held:{name}": token(of, name) for name in ("roc", "replaced", "dbr")},
+        }
+
+    secret_keys = {"quickchat:apiToken", "held:roc", "held:replaced", "held:dbr"}
+    # (config set before it (key, value, secret), an agent edited in the Dashboard before it,
+    #  what the CLI runs, what the stand-in engine runs)
+    Step = tuple[
+        list[tuple[str, str, bool]], str | None, tuple[str, ...], Callable[[ProgramStack], object]
+    ]
+
+    def steps(of: dict[str, AgentJson]) -> list[Step]:
+        return [
+            ([], None, ("up", "--yes"), lambda s: s.up(preview_first=True)),
+            (
+                [
+                    ("held:codes", json.dumps(BOTH_CODES), False),
+                    ("held:dbr", token(of, "dbr-new"), True),
+                ],
+                None,
+                ("up", "--yes"),
+                lambda s: s.up(preview_first=True),
+            ),
+            ([], "drifting", ("preview", "--refresh"), lambda s: s.preview(refresh=True)),
+            (
+                [],
+                None,
+                ("up", "--refresh", "--yes"),
+                lambda s: s.up(refresh=True, preview_first=True),
+            ),
+            (
+                [("quickchat:apiToken", token(of, "other"), True)],
+                None,
+                ("refresh", "--yes"),
+                lambda s: s.refresh(preview_first=True),
+            ),
+            ([], None, ("destroy", "--yes"), lambda s: s.destroy()),
+        ]
+
+    def scenarios(of: dict[str, AgentJson]) -> dict[str, str]:
+        return {name: a["scenario_id"] for name, a in of.items()}
+
+    # The real CLI.
+    mine = agents()
+    init_stack(
+        cli,
+        ExampleStack(config(mine), secret_keys, scenarios(mine), {}, {}, {}, []),
+    )
+    received(admin, scenarios(mine))
+    real: list[list[Request]] = []
+    for changes, edited, command, _ in steps(mine):
+        for key, value, is_secret in changes:
+            cli("config", "set", *(["--secret"] if is_secret else []), key, stdin=value)
+        if edited:
+            admin.edit_configuration(mine[edited]["scenario_id"], DASHBOARD_EDIT)
+        cli(*command, "--non-interactive")
+        real.append(received(admin, scenarios(mine)))
+    # The native replacement resets the agent first and writes it last.
+    replaced = [body for name, _, _, body in real[1] if name == "replaced"]
+    assert [json.loads(body)["conv_rating_active"] for body in replaced] == [False, True]
+    # Destroy reached the agent the last up recorded, not the one config names now.
+    assert [name for name, *_ in real[-1]] == ["dbr-new", "drifting", "replaced", "roc"]
+
+    # The stand-in engine, on agents of its own.
+    own = agents()
+    stack = ProgramStack(
+        cli.project / "Pulumi.yaml",
+        start_plugin=start_plugin,
+        config=config(own),
+        secret_keys=secret_keys,
+    )
+    received(admin, scenarios(own))
+    for step, (changes, edited, command, run) in enumerate(steps(own)):
+        for key, value, is_secret in changes:
+            stack.set_config(key, value, is_secret=is_secret)
+        if edited:
+            admin.edit_configuration(own[edited]["scenario_id"], DASHBOARD_EDIT)
+        run(stack)
+        assert received(admin, scenarios(own)) == real[step], f"pulumi {' '.join(command)}"
