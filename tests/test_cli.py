@@ -1,18 +1,25 @@
-"""The examples through the real Pulumi CLI, wherever one is installed.
+"""The real Pulumi CLI (`make cli` builds it) on every example, and the stand-in held to it.
 
-The same walk as tests/test_examples.py, with nothing standing in: a
-`file://` backend and a passphrase secrets provider in a temporary folder,
-`pulumi stack init`, stack config (each token set with `--secret`, on stdin;
-the fleet's `agentsFile` names a data file that `support.example_stacks.fleet_stack`
-writes), then preview, up, a preview that must find no change, a Dashboard
-edit found by `pulumi refresh` and put back by `pulumi up`, and destroy.
-After each step the emulator says what it holds and which requests reached
-it; `pulumi stack export` (secrets left encrypted) must hold no token in
-plaintext.
+Nothing stands in here: a `file://` backend and a passphrase secrets provider in
+a temporary folder, `pulumi stack init`, stack config (each token set with
+`--secret`, on stdin; the fleet's `agentsFile` names a data file that
+`support.example_stacks.fleet_stack` writes). Each example walks preview, up, a
+no-op up, a Dashboard edit that `pulumi preview --refresh --expect-no-changes`
+must fail on, refresh, the up that puts it back (at `-v=9 --logtostderr`), and
+destroy; after each step the emulator says what it holds and which requests
+reached it, `pulumi stack export` must hold no token in plaintext, nor must
+anything the CLI printed (`--json` too). Then the same steps run through the
+stand-in engine (tests/support/program.py) on agents of its own, and Quickchat
+must have received the same, step by step; so do the scenarios of
+tests/test_engine.py. The engine's own decisions the stand-in does not model
+(protect, retainOnDelete, ignoreChanges, `--target`, `pulumi state delete`),
+import and the move from the dynamic resource to the native one are tested here
+alone.
 
-Each example is copied to the temporary folder with a Pulumi.yaml naming this
-interpreter's virtualenv (scripts/quickstart.py's `prepare_project`), so the
-CLI runs the program and the provider with the environment under test.
+Each project is copied to the temporary folder with a Pulumi.yaml naming this
+interpreter's virtualenv (scripts/quickstart.py's `prepare_project`). A Python
+program reaches the CLI through scripts/program_server.py and `--client`
+(tests/support/cli.py says why).
 """
 
 from __future__ import annotations
@@ -124,6 +131,24 @@ def methods(requests: list[Request]) -> list[tuple[str, str]]:
     return sorted((name, method) for name, method, _, _ in requests)
 
 
+def assert_state_holds_tokens_encrypted_only(cli: Cli, setup: ExampleStack) -> None:
+    """The state, exported with its secrets left encrypted, holds no token in plaintext;
+    a token given per resource (the fleet's) is there, encrypted, for refresh and destroy."""
+    export = cli("stack", "export").stdout
+    for token in setup.tokens:
+        assert token not in export
+    resources = json.loads(export)["deployment"]["resources"]
+    ours = [r for r in resources if r["type"] in (DYNAMIC_TYPE, NATIVE_TYPE)]
+    assert sorted(r["id"] for r in ours) == sorted(setup.agents.values())
+    for resource in ours:
+        api_token = resource["outputs"].get("api_token", resource["outputs"].get("apiToken"))
+        if setup.tokens_in_state:
+            assert isinstance(api_token, dict) and SECRET_SIG in api_token, resource["urn"]
+            assert "ciphertext" in api_token
+        else:
+            assert api_token is None, resource["urn"]
+
+
 # The walk of every example: (what the CLI runs, what the stand-in engine runs for it).
 WALK: list[tuple[tuple[str, ...], Callable[[ProgramStack], object]]] = [
     (("preview",), lambda stack: stack.preview()),
@@ -179,6 +204,7 @@ def test_cli_walks_each_example_and_the_stand_in_engine_sends_what_it_sends(
         if step == 1:
             assert held() == setup.wanted
             assert json.loads(cli("stack", "output", "--json").stdout) == setup.exports
+            assert_state_holds_tokens_encrypted_only(cli, setup)
 
     # What docs/reference.md says each command sends. The native example's program also
     # reads the support agent through the provider's function on each run that can.
@@ -196,10 +222,6 @@ def test_cli_walks_each_example_and_the_stand_in_engine_sends_what_it_sends(
     assert destroy == sorted((name, "PATCH") for name in names)
     assert held() == dict.fromkeys(names, DISABLED)
 
-    # The state, exported with its secrets left encrypted, holds no token in plaintext.
-    export = cli("stack", "export").stdout
-    for token in setup.tokens:
-        assert token not in export
     transcript = "\n".join(cli.transcript)
     for token in setup.tokens:
         assert token not in transcript, "a token appeared in the CLI's output"
@@ -219,27 +241,6 @@ def test_cli_walks_each_example_and_the_stand_in_engine_sends_what_it_sends(
             admin.edit_configuration(own.agents[drifted], DASHBOARD_EDIT)
         run(stack)
         assert received(admin, own.agents) == real[step], f"pulumi {' '.join(command)}"
-
-
-def test_cli_keeps_the_token_of_each_fleet_agent_encrypted_in_state(
-    tmp_path: Path, admin: EmulatorAdmin, agent: AgentJson, make_cli: Any
-) -> None:
-    project = Project.load(ROOT / "examples" / "fleet" / "Pulumi.yaml")
-    setup = fleet_stack(project, admin, agent, tmp_path)
-    cli = make_cli(project.program_dir)
-    init_stack(cli, setup)
-    cli("up", "--yes", "--non-interactive", "--skip-preview")
-    export = cli("stack", "export").stdout
-    resources = json.loads(export)["deployment"]["resources"]
-    ours = [r for r in resources if r["type"] == DYNAMIC_TYPE]
-    assert sorted(r["id"] for r in ours) == sorted(setup.agents.values())
-    for resource in ours:
-        api_token = resource["outputs"]["api_token"]
-        assert isinstance(api_token, dict) and SECRET_SIG in api_token, resource["urn"]
-        assert "ciphertext" in api_token
-    for token in setup.tokens:
-        assert token not in export
-    cli("destroy", "--yes", "--non-interactive")
 
 
 def test_cli_fleet_entry_renamed_with_its_previous_name_moves_sending_nothing(
