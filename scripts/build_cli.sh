@@ -9,12 +9,18 @@
 #   pulumi-resource-pulumi-python   serves Python dynamic providers (a script in the
 #   pulumi-language-python-exec     github.com/pulumi/pulumi/sdk/v3 module, sdk/python/)
 #   pulumi-language-yaml            github.com/pulumi/pulumi-yaml, cmd/pulumi-language-yaml
+#   codegen-bin/pulumi-language-{python,nodejs,go}
+#                                   scripts/codegen_host: code generation only (gen-sdk,
+#                                   import's program), in a folder of its own beside bin/
 #
 # What it cannot: the Python, Node.js and Go language hosts live in modules of their own
 # (sdk/python/cmd/pulumi-language-python, ...) that carry no tags, and the Go module proxy
 # answers 403 for them here. So Python programs are served to the CLI through its
 # `--client` flag by the SDK's own language server (scripts/program_server.py), as the
-# Automation API does for inline programs. CONTRIBUTING.md says so.
+# Automation API does for inline programs. CONTRIBUTING.md says so. The two commands that
+# only generate code, `pulumi package gen-sdk` and `pulumi import`'s program, call the
+# language host too: scripts/codegen_host makes the same pkg/v3 codegen calls as the real
+# hosts, and is put on PATH (CODEGEN below) for those commands alone.
 #
 # Why a build module: `go install pkg/v3/cmd/pulumi@vX` refuses a module whose go.mod has
 # replace lines, and pkg/v3 has two: `sdk/v3 => ../sdk` (met here by requiring sdk/v3 at
@@ -27,6 +33,8 @@ PULUMI_YAML_VERSION=1.25.0  # the YAML language host
 CACHE="${PULUMI_QUICKCHAT_CLI_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pulumi-quickchat/cli}"
 ROOT="$CACHE/v$PULUMI_VERSION"
 BIN="$ROOT/bin"
+CODEGEN="$ROOT/codegen-bin"
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 say() { printf '%s\n' "$*" >&2; }
 
@@ -37,10 +45,35 @@ if ! command -v go >/dev/null 2>&1; then
     exit 1
 fi
 
+# The codegen-only language host, from this repository's scripts/codegen_host at the same
+# pkg/v3 as the CLI (its go.mod pins it). Go's build cache makes a rebuild of an unchanged
+# host take about a second, so it is built on every run and never goes stale.
+build_codegen_host() {
+    local pinned
+    pinned=$(sed -n 's|^\s*github.com/pulumi/pulumi/pkg/v3 v||p' "$HERE/codegen_host/go.mod")
+    if [ "$pinned" != "$PULUMI_VERSION" ]; then
+        say "make cli: scripts/codegen_host/go.mod pins pkg/v3 v$pinned, not v$PULUMI_VERSION;"
+        say "          run: cd scripts/codegen_host && go get github.com/pulumi/pulumi/pkg/v3@v$PULUMI_VERSION github.com/pulumi/pulumi/sdk/v3@v$PULUMI_VERSION && go mod tidy"
+        exit 1
+    fi
+    mkdir -p "$CODEGEN"
+    (cd "$HERE/codegen_host" && GOFLAGS=-mod=readonly go build -o "$CODEGEN/pulumi-language-codegen" \
+        -ldflags "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_VERSION" .)
+    # The name it runs by picks the language, and is the tool name the codegen stamps.
+    # Hard links, and `pulumi` itself linked beside them: the CLI takes a language host on
+    # PATH without a warning only where it is the one beside the running `pulumi`
+    # (sdk/go/common/workspace/plugins.go getPluginInfoAndPath, "using ... from $PATH").
+    for language in python nodejs go; do
+        ln -f "$CODEGEN/pulumi-language-codegen" "$CODEGEN/pulumi-language-$language"
+    done
+    ln -f "$BIN/pulumi" "$CODEGEN/pulumi"
+}
+
 if [ -x "$BIN/pulumi" ] && [ -x "$BIN/pulumi-language-yaml" ] \
     && [ -x "$BIN/pulumi-resource-pulumi-python" ] && [ -x "$BIN/pulumi-language-python-exec" ] \
     && [ "$("$BIN/pulumi" version 2>/dev/null)" = "v$PULUMI_VERSION" ]; then
     say "make cli: Pulumi CLI v$PULUMI_VERSION already built in $BIN"
+    build_codegen_host
     echo "$BIN"
     exit 0
 fi
@@ -83,5 +116,6 @@ install -m 0755 "$sdk_dir/python/cmd/pulumi-language-python-exec" "$BIN/"
 # 3. The YAML language host: its go.mod has no replace lines, so go install takes it.
 GOBIN="$BIN" go install "github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml@v$PULUMI_YAML_VERSION"
 
+build_codegen_host
 say "make cli: built in $(( $(date +%s) - started )) s: $("$BIN/pulumi" version)"
 echo "$BIN"

@@ -210,10 +210,10 @@ def test_check_fails_per_field_in_the_schemas_names_before_any_request(
         )
     assert failed.value.properties == ["convRatingActive", "convRatingQuestionCodes", "baseUrl"]
     reasons = [reason for _, reason in failed.value.failures]
-    assert reasons[0] == "convRatingActive: must be true or false, got the string 'yes'"
+    assert reasons[0] == "must be true or false, got the string 'yes'"
     assert "use 'HELPFUL_THUMBS'" in reasons[1]
-    assert reasons[2].startswith("baseUrl: 'http://quickchat.example' from the resource's baseUrl")
-    with pytest.raises(CheckFailed, match="convRatingPopupActive: must equal convRatingActive"):
+    assert reasons[2].startswith("'http://quickchat.example' from the resource's baseUrl")
+    with pytest.raises(CheckFailed, match="must equal convRatingActive"):
         native_engine.plan("ratings", {"convRatingActive": True, "convRatingPopupActive": False})
     assert requests_sent(admin) == []
 
@@ -306,8 +306,7 @@ def test_provider_config_is_checked_naming_the_key(
     assert failures == [
         (
             "apiToken",
-            "apiToken: the token contains whitespace (a stray space "
-            "or newline from copy and paste?)",
+            "the token contains whitespace (a stray space or newline from copy and paste?)",
         )
     ]
 
@@ -473,3 +472,35 @@ def test_each_retry_reaches_the_engines_log_which_the_cli_shows(
     assert "retry 2 of 4" in stderr  # and in the plugin's own log
     assert "Traceback" in stderr
     assert token not in json.dumps(logs.lines)
+
+
+def test_pulumi_import_prints_a_python_program_importing_the_native_sdk() -> None:
+    # pkg/codegen/python/gen_program.go imports a package by its schema's
+    # language.python.packageName; without it, `pulumi_quickchat`, the dynamic resource.
+    import importlib
+
+    from pulumi_quickchat._plugin.schema import SCHEMA
+
+    package = SCHEMA["language"]["python"]["packageName"]
+    assert package == "pulumi_quickchat.native"
+    native_sdk = importlib.import_module(package)
+    assert native_sdk.ConversationRatingConfig.__module__.startswith("pulumi_quickchat.native.")
+
+
+@pytest.mark.parametrize(
+    ("rpc", "request_type", "says"),
+    [
+        ("Parameterize", "ParameterizeRequest", "takes no parameters"),
+        ("Construct", "ConstructRequest", "has no component resources"),
+        ("Call", "CallRequest", "has no resource methods to call"),
+    ],
+)
+def test_what_the_plugin_does_not_serve_is_one_sentence_and_unimplemented(
+    start_native: Callable[..., NativePlugin], rpc: str, request_type: str, says: str
+) -> None:
+    plugin = start_native()
+    with pytest.raises(grpc.RpcError) as refused:
+        getattr(plugin.stub, rpc)(getattr(proto, request_type)())
+    assert refused.value.code() == grpc.StatusCode.UNIMPLEMENTED
+    assert says in refused.value.details()
+    assert "Traceback" not in refused.value.details()

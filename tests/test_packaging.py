@@ -3,6 +3,7 @@ the source, then inspected."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from pulumi_quickchat import __version__
 from quickchat_emulator import AgentJson, EmulatorAdmin
 
 from support.checks import requests_sent
@@ -273,12 +275,19 @@ def test_the_release_builds_pass_twine_check_and_the_sdist_ships_no_tests(
     assert "Project-URL" not in metadata  # none invented
 
 
+VERSION_FILES = (
+    Path("provider/pulumi_quickchat/_version.py"),
+    Path("emulator/quickchat_emulator/_version.py"),
+)
+
+
 def test_one_version_for_both_distributions_and_the_plugin(tmp_path: Path) -> None:
-    from pulumi_quickchat import __version__
     from pulumi_quickchat._plugin.schema import SCHEMA
+    from pulumi_quickchat._version import semver
     from quickchat_emulator import __version__ as emulator_version
 
-    assert __version__ == emulator_version == SCHEMA["version"]
+    assert __version__ == emulator_version
+    assert SCHEMA["version"] == semver(__version__)
     release = [sys.executable, str(ROOT / "scripts" / "check_release.py"), f"v{__version__}"]
     # Until CHANGELOG.md has this version's heading, the release check stops the tag ...
     checked = subprocess.run(release, capture_output=True, text=True)
@@ -297,3 +306,30 @@ def test_one_version_for_both_distributions_and_the_plugin(tmp_path: Path) -> No
         "says 0.1.0, the tag v9.9.9"
         in subprocess.run(release, capture_output=True, text=True).stderr
     )
+
+
+@pytest.mark.parametrize(
+    ("version", "problem"),
+    [
+        ("0.2.0rc1", None),
+        ("0.2.0.dev3", None),
+        ("0.2.0.post1", "version '0.2.0.post1' has no semver form for the Pulumi engine"),
+    ],
+)
+def test_release_check_takes_a_pre_release_and_refuses_what_the_engine_cannot_read(
+    tmp_path: Path, version: str, problem: str | None
+) -> None:
+    copy = _tracked_copy(ROOT, tmp_path / "checkout")
+    for path in VERSION_FILES:
+        file = copy / path
+        file.write_text(
+            re.sub(r'__version__ = "[^"]+"', f'__version__ = "{version}"', file.read_text())
+        )
+    changelog = copy / "CHANGELOG.md"
+    changelog.write_text(
+        changelog.read_text().replace("## [Unreleased]", f"## [Unreleased]\n\n## [{version}]")
+    )
+    release = [sys.executable, str(copy / "scripts" / "check_release.py"), f"v{version}"]
+    checked = subprocess.run(release, capture_output=True, text=True)
+    assert checked.returncode == (0 if problem is None else 1), checked.stderr
+    assert (problem or "") in checked.stderr

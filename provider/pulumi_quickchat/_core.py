@@ -72,7 +72,9 @@ def is_unknown(value: Any) -> bool:
 
 @dataclass(frozen=True)
 class CheckFailure:
-    """One input that cannot be used; `reason` starts with the field's name."""
+    """One input that cannot be used. `reason` does not repeat the field's name: the
+    engine prints each failure as `property FIELD value V has a problem: REASON`
+    (pulumi/pulumi `pkg/resource/deploy/step_generator.go`, `issueCheckFailures`)."""
 
     field: str
     reason: str
@@ -208,7 +210,7 @@ def check(news: Mapping[str, Any]) -> tuple[dict[str, Any], list[CheckFailure]]:
     """
     inputs = with_defaults(news)
     failures = [
-        CheckFailure(name, f"{name}: {problem}")
+        CheckFailure(name, problem)
         for name, validate in VALIDATORS.items()
         if (problem := validate(inputs))
     ]

@@ -1,1 +1,37 @@
+"""The package's version, the one source of truth, and its semver form for the engine.
+
+`__version__` is PEP 440 (what pip and PyPI read). The Pulumi engine parses the
+version every registration and invoke carries, and the plugin's, as strict semver
+(pulumi/pulumi `pkg/resource/deploy/source_eval.go`), so the native SDK, the plugin
+and its schema send `semver()`, converted as generated SDKs convert it
+(pkg/codegen/python's `_utilities.py` template, `_get_semver_version`).
+scripts/check_release.py refuses a release whose version has no semver form. This
+module imports nothing of the package, so scripts can load it alone.
+"""
+
+from __future__ import annotations
+
+import re
+
 __version__ = "0.1.0"
+
+# The PEP 440 versions with a semver form: a release, a pre-release, a dev release.
+_CONVERTIBLE = re.compile(r"(\d+)\.(\d+)\.(\d+)(?:(a|b|rc)(\d+))?(?:\.dev(\d+))?")
+_PRE_RELEASE = {"a": "alpha", "b": "beta", "rc": "rc"}
+
+
+def semver(version: str = __version__) -> str:
+    """0.2.0 -> 0.2.0; 0.2.0a1 -> 0.2.0-alpha.1, b -> beta, rc -> rc; 0.2.0.dev3 ->
+    0.2.0-dev.3 (as generated SDKs do, a pre-release's own .devN is dropped)."""
+    match = _CONVERTIBLE.fullmatch(version)
+    if match is None:
+        raise ValueError(
+            f"version {version!r} has no semver form for the Pulumi engine: use X.Y.Z, "
+            "optionally with aN, bN, rcN or .devN"
+        )
+    major, minor, patch, tag, number, dev = match.groups()
+    if tag is not None:
+        return f"{major}.{minor}.{patch}-{_PRE_RELEASE[tag]}.{number}"
+    if dev is not None:
+        return f"{major}.{minor}.{patch}-dev.{dev}"
+    return f"{major}.{minor}.{patch}"

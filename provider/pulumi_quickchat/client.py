@@ -32,6 +32,7 @@ from http.cookiejar import DefaultCookiePolicy
 from typing import Any
 
 import requests
+import urllib3
 
 from ._api import (
     CONFIGURATION_PATH,
@@ -265,12 +266,15 @@ class QuickchatClient:
         sending it twice gives the same result.
         """
         retries = 0
+        maybe_applied = False  # by any attempt, not only the last
         while True:
             try:
                 return self._attempt(method, body)
             except _Retryable as failure:
+                maybe_applied = maybe_applied or failure.error.maybe_applied
                 if retries >= self._retry.max_retries:
                     failure.error.attempts = retries + 1
+                    failure.error.maybe_applied = maybe_applied
                     raise failure.error from None
                 retries += 1
                 wait = self._retry.wait(retries, failure.retry_after)
@@ -301,14 +305,15 @@ class QuickchatClient:
             )
         except requests.exceptions.RequestException as exc:
             why = _describe_transport_error(exc, self._timeout)
-            error = QuickchatTransportError(method, CONFIGURATION_PATH, why)
+            sent = not _never_connected(exc)
+            error = QuickchatTransportError(method, CONFIGURATION_PATH, why, sent=sent)
             raise _Retryable(error, why) from None
         with response:
             try:
                 response.content  # noqa: B018 - reads the whole body
             except requests.exceptions.RequestException as exc:
                 why = _describe_body_error(exc, self._timeout)
-                error = QuickchatTransportError(method, CONFIGURATION_PATH, why)
+                error = QuickchatTransportError(method, CONFIGURATION_PATH, why, sent=True)
                 raise _Retryable(error, why) from None
             if response.status_code != 200:
                 api_error = _api_error(method, response)
@@ -361,6 +366,15 @@ def _describe_body_error(
     if "timed out" in str(exc).lower():
         return f"no response within {timeout[1]:g}s"
     return "the connection was cut mid-response"
+
+
+def _never_connected(exc: requests.exceptions.RequestException) -> bool:
+    """No connection was made (refused, no such host, not connected in time), so the
+    request never left; anything else may have reached Quickchat."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return True
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(reason, urllib3.exceptions.NewConnectionError)
 
 
 def _describe_transport_error(

@@ -57,7 +57,14 @@ GENERIC_HINT = "Unexpected answer from Quickchat; try again, and report it if it
 
 
 class QuickchatError(Exception):
-    """Base of every error raised by pulumi-quickchat's client."""
+    """Base of every error raised by pulumi-quickchat's client.
+
+    `maybe_applied` says whether a change may have reached Quickchat and taken
+    effect although the call failed: the native plugin tells the engine so (gRPC
+    UNKNOWN, which marks the run `maybeCorrupt`) only then.
+    """
+
+    maybe_applied = False
 
 
 class QuickchatConfigError(QuickchatError):
@@ -78,6 +85,7 @@ class QuickchatRequestError(QuickchatError):
         self.detail = detail
         self.hint = hint
         self.attempts = 1
+        self.maybe_applied = False
 
     def __str__(self) -> str:
         tries = f", after {self.attempts} attempts" if self.attempts > 1 else ""
@@ -99,12 +107,15 @@ class QuickchatAPIError(QuickchatRequestError):
         self.message = message
         said = f"{code}: {message}" if code or message else "no error details"
         super().__init__(method, path, f"HTTP {status} ({said})", HINTS.get(status, GENERIC_HINT))
+        # A 4xx refuses the request, and 503 says it was not served; other 5xx
+        # (an internal error, a gateway that lost the answer) may follow a change.
+        self.maybe_applied = method == "PATCH" and status >= 500 and status != 503
 
 
 class QuickchatTransportError(QuickchatRequestError):
     """No usable HTTP answer: connection refused or cut, timed out, retries spent."""
 
-    def __init__(self, method: str, path: str, detail: str) -> None:
+    def __init__(self, method: str, path: str, detail: str, *, sent: bool) -> None:
         super().__init__(
             method,
             path,
@@ -112,6 +123,8 @@ class QuickchatTransportError(QuickchatRequestError):
             "Check the network path to Quickchat and the base URL "
             "(quickchat:baseUrl / QUICKCHAT_API_BASE_URL), then run the command again.",
         )
+        # `sent`: the connection was made, so the request may have arrived.
+        self.maybe_applied = method == "PATCH" and sent
 
 
 class QuickchatResponseError(QuickchatRequestError):
@@ -125,10 +138,13 @@ class QuickchatResponseError(QuickchatRequestError):
             "Quickchat's answer could not be read, even after retrying; run the command "
             "again, and report it if it persists.",
         )
+        self.maybe_applied = method == "PATCH"  # answered 200: applied, most likely
 
 
 class QuickchatMismatchError(QuickchatError):
     """Quickchat accepted a change but, asked again, holds something else."""
+
+    maybe_applied = True  # a change was accepted; what Quickchat holds is not what was asked
 
     def __init__(self, fields: list[str], command: str = "pulumi up") -> None:
         self.fields = fields

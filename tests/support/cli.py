@@ -10,6 +10,12 @@ scripts/program_server.py, the SDK's own language server, and passes the CLI its
 address with `--client` on the commands that run the program (preview, up). Every
 other piece is the real one: the CLI and its engine, the dynamic provider's host
 `pulumi-resource-pulumi-python`, the native plugin, the YAML language host.
+
+The commands that only generate code (`pulumi import`'s program, `pulumi package
+gen-sdk`) ask the project's language host for it; for Python, Node.js and Go projects
+they run the `pulumi` linked into codegen-bin beside the CLI's folder, with that folder
+first on PATH, where scripts/build_cli.sh puts scripts/codegen_host under the hosts'
+names. Nothing else sees that folder.
 """
 
 from __future__ import annotations
@@ -30,6 +36,10 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILD_CLI = ROOT / "scripts" / "build_cli.sh"
+# The commands that ask the language host to generate code, and the runtimes whose
+# hosts scripts/codegen_host stands in for.
+GENERATES_CODE = {"import", "package"}
+CODEGEN_RUNTIMES = {"python", "nodejs", "go"}
 
 
 def _load_program_server() -> ModuleType:
@@ -67,6 +77,14 @@ def find_cli() -> Path | None:
 
 
 CLI = find_cli()
+
+
+def codegen_bin() -> Path | None:
+    """The folder of scripts/codegen_host, beside the CLI's own as build_cli.sh makes it."""
+    folder = CLI.parent.parent / "codegen-bin" if CLI is not None else None
+    return folder if folder is not None and (folder / "pulumi").is_file() else None
+
+
 NO_CLI = (
     "the Pulumi CLI is neither on PATH nor built: run `make cli` (it builds it from its "
     "Go modules) or install it (https://www.pulumi.com/docs/install/)"
@@ -109,14 +127,19 @@ class Cli:
     ) -> subprocess.CompletedProcess[str]:
         assert CLI is not None, NO_CLI
         command = [str(CLI), *args]
+        env = self.env
         if args and args[0] in program_server.RUNS_PROGRAM and self.runtime == "python":
             if self.program is None:
                 self.program = ProgramServer(self.project, self.env)
             command.append(f"--client={self.program.address}")
+        codegen = codegen_bin()
+        if args and args[0] in GENERATES_CODE and self.runtime in CODEGEN_RUNTIMES and codegen:
+            command[0] = str(codegen / "pulumi")
+            env = {**env, "PATH": os.pathsep.join([str(codegen), env["PATH"]])}
         result = subprocess.run(
             command,
             cwd=self.project,
-            env=self.env,
+            env=env,
             input=stdin,
             stdin=None if stdin is not None else subprocess.DEVNULL,
             capture_output=True,

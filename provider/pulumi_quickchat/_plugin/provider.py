@@ -125,10 +125,10 @@ class QuickchatProvider(rpc.Provider):
         failures = []
         token, base_url = config.get("api_token"), config.get("base_url")
         if isinstance(token, str) and (problem := token_problem(token)):
-            failures.append(rpc.CheckFailure("apiToken", f"apiToken: the token {problem}"))
+            failures.append(rpc.CheckFailure("apiToken", f"the token {problem}"))
         if isinstance(base_url, str) and (problem := base_url_problem(base_url)):
             shown = display_url(base_url)
-            failures.append(rpc.CheckFailure("baseUrl", f"baseUrl: {shown!r} {problem}"))
+            failures.append(rpc.CheckFailure("baseUrl", f"{shown!r} {problem}"))
         return rpc.CheckResponse(inputs=dict(request.new_inputs), failures=failures)
 
     async def configure(self, request: rpc.ConfigureRequest) -> rpc.ConfigureResponse:

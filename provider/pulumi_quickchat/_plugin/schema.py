@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from .._api import DEFAULT_BASE_URL, QUESTION_CODES
-from .._version import __version__
+from .._version import semver
 
 PACKAGE = "quickchat"
 RESOURCE_TYPE = "quickchat:index:ConversationRatingConfig"
@@ -64,10 +64,15 @@ _SETTING = ["convRatingActive", "convRatingPopupActive", "convRatingQuestionCode
 SCHEMA: dict[str, Any] = {
     "name": PACKAGE,
     "displayName": "Quickchat",
-    "version": __version__,
+    "version": semver(),
     "description": "Manage the Conversation Rating setting of Quickchat AI Agents.",
     "keywords": ["pulumi", "quickchat", "category/utility", "kind/native"],
     "license": "Apache-2.0",
+    # Where each language finds this package's SDK. `pulumi import` prints a program
+    # that imports this (pkg/codegen/python/gen_program.go): without it, Python's
+    # would import `pulumi_quickchat`, whose ConversationRatingConfig is the dynamic
+    # resource, and the pasted program would create a dynamic twin.
+    "language": {"python": {"packageName": "pulumi_quickchat.native"}},
     "config": {
         "variables": {
             "apiToken": {

@@ -8,10 +8,14 @@ plugin.go`, `newPlugin` and `buildPluginArguments`). pulumi's
 this module serves it in place of that package's `main` for one reason:
 errors. Its handlers turn every exception into gRPC UNKNOWN, and from pulumi
 3.261 on append a Python traceback to the message, so a user whose token
-expired would read a stack trace. Here a Quickchat error reaches the engine
-as its own sentence, naming the fields as this provider's schema does; any
-other exception is a bug, reported by type and message with its traceback in
-the plugin's log.
+expired would read a stack trace, and the engine would take every failure for
+one that may have changed something (`maybeCorrupt`). Here a Quickchat error
+reaches the engine as its own sentence, naming the fields as this provider's
+schema does, with the gRPC code that says whether a change may have been
+applied; any other exception is a bug, reported by type and message with its
+traceback in the plugin's log. The RPCs this provider does not serve answer
+UNIMPLEMENTED in one sentence, and Attach lets an engine use a plugin started
+by hand (`PULUMI_DEBUG_PROVIDERS`).
 """
 
 from __future__ import annotations
@@ -26,12 +30,13 @@ from typing import Any
 
 import grpc
 import grpc.aio
+from google.protobuf import empty_pb2
 from pulumi.provider.experimental.server import ProviderServicer
 from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc, provider_pb2_grpc
 
-from .._version import __version__
-from ..errors import QuickchatError
-from .provider import QuickchatProvider, _in_schema_names
+from .._version import semver
+from ..errors import QuickchatAPIError, QuickchatConfigError, QuickchatError
+from .provider import RESOURCE_TYPE, QuickchatProvider, _in_schema_names
 
 Handler = Callable[[Any, Any, grpc.aio.ServicerContext], Awaitable[Any]]
 log = logging.getLogger("pulumi_quickchat")
@@ -45,6 +50,33 @@ def _raised(error: BaseException) -> BaseException:
     return error
 
 
+# What each refusal from Quickchat is to the engine; any other status is UNAVAILABLE.
+_STATUS_CODES = {
+    400: grpc.StatusCode.INVALID_ARGUMENT,
+    401: grpc.StatusCode.UNAUTHENTICATED,
+    402: grpc.StatusCode.FAILED_PRECONDITION,
+    403: grpc.StatusCode.PERMISSION_DENIED,
+    404: grpc.StatusCode.NOT_FOUND,
+    409: grpc.StatusCode.ABORTED,
+    422: grpc.StatusCode.INVALID_ARGUMENT,
+    429: grpc.StatusCode.RESOURCE_EXHAUSTED,
+}
+
+
+def _status_code(error: QuickchatError) -> grpc.StatusCode:
+    """UNKNOWN only where a change may have been applied: the engine reads UNKNOWN (and
+    INTERNAL, DATA_LOSS) as "resource state unknown" and marks the run `maybeCorrupt`
+    (pulumi/pulumi `sdk/go/common/resource/plugin/provider_plugin.go`,
+    `resourceStateAndError`; `pkg/engine/update.go`, `OnResourceStepPost`)."""
+    if error.maybe_applied:
+        return grpc.StatusCode.UNKNOWN
+    if isinstance(error, QuickchatConfigError):
+        return grpc.StatusCode.FAILED_PRECONDITION  # nothing was sent
+    if isinstance(error, QuickchatAPIError):
+        return _STATUS_CODES.get(error.status, grpc.StatusCode.UNAVAILABLE)
+    return grpc.StatusCode.UNAVAILABLE
+
+
 def _with_plain_errors(handler: Handler) -> Handler:
     async def serve(self: Any, request: Any, context: grpc.aio.ServicerContext) -> Any:
         try:
@@ -53,20 +85,50 @@ def _with_plain_errors(handler: Handler) -> Handler:
             raise
         except Exception as exc:  # every failure becomes one sentence for the engine
             error = _raised(exc)
+            code = grpc.StatusCode.UNKNOWN
             if isinstance(error, QuickchatError):
                 message = _in_schema_names(str(error))
+                code = _status_code(error)
             else:
                 # For whoever reads the plugin's log (`pulumi up --debug`); the
                 # user sees the one sentence below.
                 traceback.print_exception(error, file=sys.stderr)
                 message = f"pulumi-resource-quickchat failed: {type(error).__name__}: {error}"
-            await context.abort(grpc.StatusCode.UNKNOWN, message)
+            await context.abort(code, message)
 
     return serve
 
 
+# What this provider does not serve, each in one sentence for the engine (the SDK's
+# default answers with a Python traceback as gRPC UNKNOWN).
+_NOT_SERVED = {
+    "Parameterize": "pulumi-resource-quickchat takes no parameters: use the quickchat "
+    "package as it is, without arguments.",
+    "Construct": "pulumi-resource-quickchat has no component resources: "
+    f"{RESOURCE_TYPE} is a custom resource.",
+    "Call": "pulumi-resource-quickchat has no resource methods to call.",
+}
+
+
 class _Servicer(ProviderServicer):
-    pass
+    async def Attach(self, request: Any, context: grpc.aio.ServicerContext) -> empty_pb2.Empty:
+        """`PULUMI_DEBUG_PROVIDERS=quickchat:PORT`: the engine dials a plugin started by
+        hand and hands it the engine's address here, once per run
+        (pulumi/pulumi `sdk/go/common/resource/plugin/provider_plugin.go`, `NewProvider`)."""
+        self._engine_address = request.address
+        _log_to_engine(request.address)
+        return empty_pb2.Empty()
+
+
+def _not_served(rpc_name: str) -> Handler:
+    async def refuse(self: Any, request: Any, context: grpc.aio.ServicerContext) -> Any:
+        await context.abort(grpc.StatusCode.UNIMPLEMENTED, _NOT_SERVED[rpc_name])
+
+    return refuse
+
+
+for _rpc in _NOT_SERVED:
+    setattr(_Servicer, _rpc, _not_served(_rpc))
 
 
 for _rpc in (
@@ -108,29 +170,42 @@ class _EngineLog(logging.Handler):
         sent.add_done_callback(self._in_flight.discard)
 
 
+def _log_to_engine(engine_address: str) -> None:
+    """This package's warnings go to this engine from now on (Attach names a new one
+    for each run)."""
+    for handler in [h for h in log.handlers if isinstance(h, _EngineLog)]:
+        log.removeHandler(handler)
+    log.addHandler(_EngineLog(engine_address))
+
+
 async def _serve(engine_address: str) -> None:
     # No cap on calls in flight: the engine bounds them (`--parallel`), and
     # every request to Quickchat leaves the loop for a thread (provider.py).
     server = grpc.aio.server()
-    servicer = _Servicer(sys.argv[1:], __version__, QuickchatProvider(), engine_address)
+    servicer = _Servicer(sys.argv[1:], semver(), QuickchatProvider(), engine_address)
     provider_pb2_grpc.add_ResourceProviderServicer_to_server(servicer, server)
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()
     # The engine reads exactly this line; nothing may be printed before it.
     sys.stdout.write(f"{port}\n")
     sys.stdout.flush()
+    if not engine_address:
+        print(
+            f"pulumi-resource-quickchat is waiting for the engine: run pulumi with "
+            f"PULUMI_DEBUG_PROVIDERS=quickchat:{port}",
+            file=sys.stderr,
+        )
     await server.wait_for_termination()
 
 
 def main() -> None:
-    """Serve until the engine stops the plugin. Its address is the last argument."""
+    """Serve until the engine stops the plugin. The engine passes its address as the
+    last argument; without one, as Pulumi's Go providers do, the plugin waits for an
+    engine to attach (`PULUMI_DEBUG_PROVIDERS=quickchat:PORT`, docs/native.md)."""
     arguments = [a for a in sys.argv[1:] if not a.startswith("-")]
-    if not arguments:
-        sys.exit(
-            "pulumi-resource-quickchat is a Pulumi provider plugin, started by the Pulumi CLI "
-            "with the engine's address (docs/native.md says how a program finds it)."
-        )
+    engine_address = arguments[-1] if arguments else ""
     log.addHandler(logging.StreamHandler())  # stderr, as with no handler at all
-    log.addHandler(_EngineLog(arguments[-1]))
+    if engine_address:
+        _log_to_engine(engine_address)
     with contextlib.suppress(KeyboardInterrupt):  # the engine's way to stop a plugin
-        asyncio.run(_serve(arguments[-1]))
+        asyncio.run(_serve(engine_address))
