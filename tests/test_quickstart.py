@@ -522,6 +522,8 @@ def test_without_cli_or_installer_but_with_go_it_builds_the_cli_and_walks_for_re
         **go_env,
         "PATH": os.pathsep.join([sandbox["PATH"], str(Path(go).parent), "/usr/bin", "/bin"]),
         "PULUMI_QUICKCHAT_CLI_CACHE": str(pinned_bin().parents[1]),
+        # Go's own settings (its telemetry file), which `make cli` cannot keep out of HOME.
+        "XDG_CONFIG_HOME": str(Path(sandbox["QUICKSTART_DIR"]).parent / "go-config"),
     }
     assert shutil.which("pulumi", path=env["PATH"]) is None
 
