@@ -4,11 +4,13 @@
 # And for the numbers in BENCHMARKS.md:
 #   make bench        the benchmark suite (benchmarks/run.py), against the emulator
 #   make bench-cli    the fleet through the real Pulumi CLI (benchmarks/real_engine.py)
+# And the real Pulumi CLI, built from its Go modules (needs Go; CONTRIBUTING.md):
+#   make cli          scripts/build_cli.sh, into ~/.cache/pulumi-quickchat/cli
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: test quickstart bench bench-cli lint venv clean
+.PHONY: test quickstart bench bench-cli lint venv cli clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +35,11 @@ lint: venv
 
 test: lint
 	$(BIN)/python -m pytest
+
+# The tests find what this builds without PATH (tests/support/cli.py); .ci/run builds it
+# first and puts it on PATH.
+cli:
+	bash scripts/build_cli.sh
 
 quickstart: venv
 	$(BIN)/python scripts/quickstart.py

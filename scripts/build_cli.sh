@@ -79,7 +79,7 @@ if [ -x "$BIN/pulumi" ] && [ -x "$BIN/pulumi-language-yaml" ] \
 fi
 
 say "make cli: building the Pulumi CLI v$PULUMI_VERSION from its Go modules into $BIN"
-say "          (about 5 minutes on 2 cores the first time; later runs reuse it)"
+say "          (about 770 CPU seconds, 6-7 minutes on 2 idle cores, the first time; later runs reuse it)"
 started=$(date +%s)
 mkdir -p "$BIN" "$ROOT/build-cli" "$ROOT/build-yaml"
 export GOFLAGS="${GOFLAGS:-} -mod=mod"

@@ -15,7 +15,7 @@ it starts (the dynamic provider's host, pulumi-resource-quickchat) and their fla
 The program runs in this process on each `Run`, with the project directory as the
 working directory and on sys.path, as the language host would run it. Ends on
 SIGTERM or SIGINT, or when standard input closes (so a parent that dies takes it
-along).
+along). `ProgramServer` starts it so from Python (the quick start, the tests).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 import runpy
 import signal
+import subprocess
 import sys
 import threading
 from concurrent import futures
@@ -34,6 +35,8 @@ from pulumi.runtime.proto import language_pb2_grpc
 
 # The CLI sends a Run per preview or up, and About/GetRequiredPackages around them.
 _WORKERS = 4
+# The CLI's commands that run the program, and so take `--client`.
+RUNS_PROGRAM = frozenset({"preview", "up", "update"})
 
 
 def serve(project: Path) -> tuple[grpc.Server, int]:
@@ -70,6 +73,38 @@ def main(argv: list[str]) -> int:
     done.wait()
     server.stop(grace=1)
     return 0
+
+
+class ProgramServer:
+    """This script serving one project's program, in a process of its own, for
+    `pulumi <cmd> --client=ADDRESS` (`address`) until `close()`."""
+
+    def __init__(self, project: Path, env: dict[str, str], python: str = sys.executable) -> None:
+        self.process = subprocess.Popen(
+            [python, __file__, str(project)],
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )  # its errors go to the caller's stderr
+        assert self.process.stdout is not None
+        port = self.process.stdout.readline().strip()
+        if not port.isdigit():
+            self.close()
+            raise RuntimeError("program_server did not start; its error is above")
+        self.address = f"127.0.0.1:{port}"
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            assert self.process.stdin is not None
+            self.process.stdin.close()  # its signal to stop
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
 
 
 if __name__ == "__main__":

@@ -11,7 +11,13 @@ points at an emulator that is gone: the local state backend, a PULUMI_HOME of
 its own (your own Pulumi login is left alone) and a copy of the example whose
 Pulumi.yaml uses this very interpreter's virtualenv. Where the Pulumi CLI is
 missing, Pulumi's installer puts it in `pulumi-cli/` there, the one thing a
-fresh run keeps, and edits no shell start-up file.
+fresh run keeps, and edits no shell start-up file. Where that installer cannot be
+reached and Go is installed, `make cli` (scripts/build_cli.sh) builds the CLI from
+its Go modules instead, into its cache outside the repository, and says so.
+
+A CLI without Pulumi's Python language host beside it (the one `make cli` builds has
+none: CONTRIBUTING.md says why) runs the program through scripts/program_server.py,
+the SDK's own language server, named to the CLI with `--client`.
 
 Exit code 0 when every step passed, 1 with one sentence first on what to do
 when one could not.
@@ -19,7 +25,9 @@ when one could not.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
+import importlib.util
 import json
 import os
 import shutil
@@ -33,6 +41,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import requests
@@ -49,6 +58,11 @@ INSTALLER_RUN_TIMEOUT = 600.0
 AGAIN = f"install it from {INSTALL_DOCS} and run `make quickstart` again."
 UNREACHABLE = f"The Pulumi CLI is not installed and its installer could not be reached: {AGAIN}"
 INSTALL_FAILED = f"The Pulumi CLI is not installed and its installer did not install it: {AGAIN}"
+BUILD_CLI = REPO / "scripts" / "build_cli.sh"
+BUILD_FAILED = (
+    "The Pulumi CLI is not installed, its installer could not be reached, and building it "
+    f"from its Go modules failed (its output is above): {AGAIN}"
+)
 # What works without the CLI; the tests run the client snippet against an emulator.
 CLIENT_SNIPPET = """\
 from pulumi_quickchat import QuickchatClient
@@ -144,6 +158,8 @@ def install_pulumi(work: Path) -> Path:
     except (OSError, ValueError, http.client.HTTPException) as error:
         # Refused, timed out, no DNS, a proxy, TLS, an HTTP error status, a cut response.
         cause = unreachable_cause(error, url)
+        if shutil.which("go") is not None:
+            return build_pulumi(cause)
         raise QuickstartError(f"{UNREACHABLE}\n{cause}\n{WITHOUT_CLI}") from None
     fresh_work_dir(work)
     (work / "tmp").mkdir()
@@ -163,6 +179,43 @@ def install_pulumi(work: Path) -> Path:
     if found is None:
         raise QuickstartError(INSTALL_FAILED)
     return Path(found)
+
+
+def build_pulumi(cause: str) -> Path:
+    """`make cli`: the CLI built from its Go modules, where Go is installed (its cache is
+    outside the repository and reused: minutes the first time, instant after)."""
+    note(f"Pulumi's installer could not be reached. {cause}")
+    note(
+        "Go is installed, so the Pulumi CLI is built from its Go modules instead, with "
+        "scripts/build_cli.sh (`make cli`). To use Pulumi yourself, install it the official "
+        f"way: {INSTALL_DOCS}"
+    )
+    bash = shutil.which("bash") or "/bin/bash"
+    result = subprocess.run([bash, str(BUILD_CLI)], stdout=subprocess.PIPE, text=True)
+    found = shutil.which("pulumi", path=result.stdout.strip()) if result.returncode == 0 else None
+    if found is None:
+        raise QuickstartError(BUILD_FAILED)
+    return Path(found)
+
+
+def has_python_host(executable: Path) -> bool:
+    """Whether the CLI can run a Python program itself: Pulumi's Python language host
+    beside it or on PATH (the CLI looks in both)."""
+    return bool(
+        shutil.which("pulumi-language-python", path=str(executable.parent))
+        or shutil.which("pulumi-language-python")
+    )
+
+
+def load_program_server() -> ModuleType:
+    """scripts/program_server.py (scripts/ is no package)."""
+    spec = importlib.util.spec_from_file_location(
+        "program_server", Path(__file__).with_name("program_server.py")
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 # --- 2. a fresh work directory and a copy of the example -------------------------------------
@@ -266,8 +319,14 @@ def pulumi_env(pulumi: Path, work: Path, extra: Mapping[str, str]) -> dict[str, 
             "PULUMI_HOME": str(work / "pulumi-home"),
             "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
             "PULUMI_SKIP_UPDATE_CHECK": "1",
-            # The CLI's own plugins (the Python language host) sit beside it.
-            "PATH": os.pathsep.join(p for p in (str(pulumi.parent), env.get("PATH")) if p),
+            # The CLI's own plugins (the language hosts) sit beside it; the dynamic
+            # provider's host runs the first `python` on PATH where no language host told
+            # it the virtualenv (a program served by program_server.py): this one.
+            "PATH": os.pathsep.join(
+                p
+                for p in (str(pulumi.parent), str(Path(sys.executable).parent), env.get("PATH"))
+                if p
+            ),
             **extra,
         }
     )
@@ -280,16 +339,23 @@ def pulumi_env(pulumi: Path, work: Path, extra: Mapping[str, str]) -> dict[str, 
 class Pulumi:
     """Runs `pulumi` in the project, showing each command as a user would type it."""
 
-    def __init__(self, executable: Path, project: Path, env: Mapping[str, str]) -> None:
+    def __init__(
+        self, executable: Path, project: Path, env: Mapping[str, str], client: str | None = None
+    ) -> None:
         self.executable = executable
         self.project = project
         self.env = dict(env)
+        # The address of scripts/program_server.py serving the program, where the CLI
+        # has no Python language host of its own.
+        self.client = client
 
     def __call__(self, *args: str, stdin: str | None = None, capture: bool = False) -> str:
         # Secrets only ever travel on stdin, so the echoed command holds none.
         print(f"    $ pulumi {' '.join(args)}", flush=True)
+        runs_program = self.client is not None and args[0] in ("preview", "up", "update")
+        client = [f"--client={self.client}"] if runs_program else []
         result = subprocess.run(
-            [str(self.executable), *args],
+            [str(self.executable), *args, *client],
             cwd=self.project,
             env=self.env,
             input=stdin,
@@ -365,27 +431,22 @@ def main() -> int:
         project = work / "project"
         extra_env = prepare_project(EXAMPLE, project)
         (work / "state").mkdir()
-        pulumi = Pulumi(executable, project, pulumi_env(executable, work, extra_env))
-
-        heading(f"Starting a local Quickchat emulator with the agent {DEMO_AGENT!r}")
-        tokens_file = work / "demo-tokens.json"
-        emulator = EmulatorProcess(["--demo", "--tokens-file", str(tokens_file)])
-        try:
-            emulator.start()
-        except RuntimeError as error:
-            raise QuickstartError(f"The local Quickchat emulator did not start: {error}") from None
-        # Stopped on every way out: success, a failed step, Ctrl-C.
-        with emulator:
-            note(f"Listening on {emulator.url} (a stand-in for https://app.quickchat.ai)")
-            token = json.loads(tokens_file.read_text(encoding="utf-8"))["write_all"]
-            try:
-                walk(pulumi, emulator.admin, emulator.url, token)
-            except (EmulatorAdminError, requests.RequestException) as error:
-                raise QuickstartError(
-                    f"The local Quickchat emulator stopped answering ({error}); "
-                    "run `make quickstart` again."
-                ) from None
-        note("The emulator is stopped.")
+        env = pulumi_env(executable, work, extra_env)
+        with contextlib.ExitStack() as stack:
+            client = None
+            if not has_python_host(executable):
+                note(
+                    "This CLI has no Python language host: the program is served to it by "
+                    "scripts/program_server.py (pulumi up --client=ADDRESS), as the Automation "
+                    "API serves inline programs."
+                )
+                try:
+                    server = load_program_server().ProgramServer(project, env)
+                except RuntimeError as error:
+                    raise QuickstartError(f"The program could not be served: {error}.") from None
+                stack.callback(server.close)
+                client = server.address
+            run_walk(Pulumi(executable, project, env, client), work)
         next_steps(work, executable)
     except QuickstartError as error:
         print(error, file=sys.stderr, flush=True)
@@ -394,6 +455,29 @@ def main() -> int:
         print("Interrupted; nothing is left running.", file=sys.stderr, flush=True)
         return 130
     return 0
+
+
+def run_walk(pulumi: Pulumi, work: Path) -> None:
+    """The emulator started, the walk through the CLI, the emulator stopped on every way out."""
+    heading(f"Starting a local Quickchat emulator with the agent {DEMO_AGENT!r}")
+    tokens_file = work / "demo-tokens.json"
+    emulator = EmulatorProcess(["--demo", "--tokens-file", str(tokens_file)])
+    try:
+        emulator.start()
+    except RuntimeError as error:
+        raise QuickstartError(f"The local Quickchat emulator did not start: {error}") from None
+    # Stopped on every way out: success, a failed step, Ctrl-C.
+    with emulator:
+        note(f"Listening on {emulator.url} (a stand-in for https://app.quickchat.ai)")
+        token = json.loads(tokens_file.read_text(encoding="utf-8"))["write_all"]
+        try:
+            walk(pulumi, emulator.admin, emulator.url, token)
+        except (EmulatorAdminError, requests.RequestException) as error:
+            raise QuickstartError(
+                f"The local Quickchat emulator stopped answering ({error}); "
+                "run `make quickstart` again."
+            ) from None
+    note("The emulator is stopped.")
 
 
 if __name__ == "__main__":

@@ -1,12 +1,15 @@
-"""What the real engine does with this package, step by step, as its source says it does.
+"""What the real engine does with this package, step by step, in the stand-in engine.
 
 Each test walks a small program through `support.program` (the stand-in for
 the CLI and the engine, each behaviour citing the engine file it follows)
 and the real plugins, and checks what reached Quickchat: refresh and destroy
-configured from state, `--refresh`, the resource options the engine applies
-(protect, retainOnDelete, ignoreChanges, replaceOnChanges,
-deleteBeforeReplace), `--target`, `pulumi state delete`, import, and the
-move from the dynamic resource to the native one without touching the agent.
+configured from state, `--refresh`, replaceOnChanges and deleteBeforeReplace,
+and the dynamic resource's import. tests/test_cli.py runs the same scenarios
+through the real CLI and the stand-in alike and compares what Quickchat
+received step by step (`test_cli_and_the_stand_in_engine_send_the_same_...`);
+the engine's own decisions the stand-in no longer models (protect,
+retainOnDelete, ignoreChanges, `--target`, `pulumi state delete`, the move to
+the native provider) are tested there alone.
 """
 
 from __future__ import annotations
@@ -21,9 +24,8 @@ import pytest
 from quickchat_emulator import AgentJson, EmulatorAdmin
 
 from support.checks import config_of, requests_sent
-from support.engine import Protected
 from support.plugins import Plugin, PluginHost, ProviderError
-from support.program import NATIVE_DEFAULT, ProgramStack
+from support.program import ProgramStack
 
 BOTH = ["HELPFUL_THUMBS", "EXPERIENCE_THUMBS"]
 ON = {"conv_rating_active": True, "conv_rating_popup_active": True}
@@ -141,55 +143,6 @@ def test_refresh_first_finds_a_dashboard_edit_and_up_puts_it_back(
 # --- resource options ---------------------------------------------------------------------
 
 
-def test_a_protected_resource_is_not_destroyed_and_nothing_is_sent(
-    make_stack: Callable[..., ProgramStack],
-    admin: EmulatorAdmin,
-) -> None:
-    stack = make_stack(options="protect=True")
-    stack.up()
-    requests_sent(admin)
-    with pytest.raises(Protected, match="protected"):
-        stack.destroy()
-    assert requests_sent(admin) == []
-    assert "ratings" in stack.state
-
-
-def test_retain_on_delete_leaves_the_agent_as_it_is_and_sends_nothing(
-    make_stack: Callable[..., ProgramStack],
-    admin: EmulatorAdmin,
-    agent: AgentJson,
-    form: str,
-) -> None:
-    stack = make_stack(
-        native=form == "native",
-        options="retain_on_delete=True",
-    )
-    stack.up()
-    requests_sent(admin)
-    stack.destroy()
-    assert requests_sent(admin) == []
-    assert stack.state == {}
-    assert config_of(admin, agent["scenario_id"])["conv_rating_active"] is True
-
-
-def test_ignored_changes_are_neither_previewed_nor_sent(
-    make_stack: Callable[..., ProgramStack],
-    admin: EmulatorAdmin,
-    form: str,
-) -> None:
-    name = "convRatingQuestionCodes" if form == "native" else "conv_rating_question_codes"
-    stack = make_stack(
-        native=form == "native",
-        options=f"ignore_changes=[{name!r}]",
-    )
-    stack.up()
-    requests_sent(admin)
-    set_codes(stack, BOTH)
-    assert stack.preview().steps == {"ratings": "same"}
-    assert stack.up().steps == {"ratings": "same"}
-    assert requests_sent(admin) == []
-
-
 def test_replace_on_changes_has_no_effect_on_the_dynamic_resource(
     make_stack: Callable[..., ProgramStack],
     admin: EmulatorAdmin,
@@ -255,35 +208,7 @@ def test_delete_before_replace_resets_the_old_agent_before_writing_the_new(
     assert stack.state["ratings"].secret_outputs == {"api_token"}
 
 
-# --- targets, state, import ---------------------------------------------------------------
-
-
-def test_an_untargeted_resource_is_neither_checked_nor_sent(
-    make_stack: Callable[..., ProgramStack],
-    admin: EmulatorAdmin,
-) -> None:
-    stack = make_stack()
-    stack.up()
-    set_codes(stack, BOTH)
-    requests_sent(admin)
-    assert stack.up(targets=["something-else"]).steps == {"ratings": "same"}
-    assert requests_sent(admin) == []
-    assert stack.up(targets=["ratings"]).steps == {"ratings": "update"}
-    assert requests_sent(admin) == ["PATCH 200"]
-
-
-def test_state_delete_forgets_the_resource_and_sends_nothing(
-    make_stack: Callable[..., ProgramStack],
-    admin: EmulatorAdmin,
-    agent: AgentJson,
-) -> None:
-    stack = make_stack()
-    stack.up()
-    requests_sent(admin)
-    stack.state_delete("ratings")
-    assert stack.state == {}
-    assert requests_sent(admin) == []
-    assert config_of(admin, agent["scenario_id"])["conv_rating_active"] is True
+# --- import -------------------------------------------------------------------------------
 
 
 def test_the_dynamic_resource_cannot_be_imported_as_the_engine_calls_read(
@@ -299,28 +224,3 @@ def test_the_dynamic_resource_cannot_be_imported_as_the_engine_calls_read(
     with pytest.raises(ProviderError, match="__provider"):
         Engine(host).import_("ratings", agent["scenario_id"])
     assert requests_sent(admin) == []
-
-
-def test_moving_from_the_dynamic_to_the_native_resource_never_resets_the_agent(
-    make_stack: Callable[..., ProgramStack],
-    admin: EmulatorAdmin,
-    agent: AgentJson,
-) -> None:
-    # docs/native.md: `pulumi state delete` the dynamic resource, change the
-    # program, `pulumi import` the native one, `pulumi up`.
-    scenario = agent["scenario_id"]
-    stack = make_stack()
-    stack.up()
-    wanted = config_of(admin, scenario)
-    requests_sent(admin)
-
-    stack.state_delete("ratings")
-    (stack.project.program_dir / "__main__.py").write_text(NATIVE_PROGRAM.replace("{options}", ""))
-    imported = stack.import_("ratings", scenario, NATIVE_DEFAULT)
-    assert requests_sent(admin) == ["GET 200"]
-    assert imported.inputs["convRatingQuestionCodes"] == ["HELPFUL_THUMBS"]
-    run = stack.up()
-    assert run.steps == {"ratings": "same"}
-    assert requests_sent(admin) == []
-    assert config_of(admin, scenario) == wanted
-    assert list(stack.engines[NATIVE_DEFAULT].state) == ["ratings"]

@@ -36,12 +36,10 @@ import yaml
 
 from quickchat_emulator import EmulatorProcess
 
+from support.cli import CLI, pinned_bin, requires_cli
+
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "quickstart.py"
-NO_CLI = (
-    "the Pulumi CLI is not on PATH (install: https://www.pulumi.com/docs/install/); "
-    "this test runs the whole quick start through the real CLI"
-)
 
 
 def load_quickstart() -> ModuleType:
@@ -505,13 +503,38 @@ def test_prepare_project_points_the_example_copy_at_this_interpreter(tmp_path: P
     assert not (copy / "Pulumi.dev.yaml").exists()
 
 
-@pytest.mark.skipif(shutil.which("pulumi") is None, reason=NO_CLI)
-def test_quickstart_runs_end_to_end_with_the_real_cli(tmp_path: Path) -> None:
-    work = tmp_path / "quickstart"
-    result = run_quickstart({"QUICKSTART_DIR": str(work)}, timeout=900)
+@requires_cli()
+def test_without_cli_or_installer_but_with_go_it_builds_the_cli_and_walks_for_real(
+    sandbox: dict[str, str],
+) -> None:
+    # No pulumi anywhere and the installer unreachable; Go on PATH, and `make cli`'s cache
+    # where this machine keeps it (so the build is the cached one: instant).
+    go = shutil.which("go")
+    assert go is not None, "Go is not installed: `make cli` needs it"
+    assert CLI is not None
+    work = Path(sandbox["QUICKSTART_DIR"])
+    go_env = {
+        key: subprocess.run([go, "env", key], capture_output=True, text=True).stdout.strip()
+        for key in ("GOMODCACHE", "GOCACHE", "GOPATH")
+    }
+    env = {
+        **sandbox,
+        **go_env,
+        "PATH": os.pathsep.join([sandbox["PATH"], str(Path(go).parent), "/usr/bin", "/bin"]),
+        "PULUMI_QUICKCHAT_CLI_CACHE": str(pinned_bin().parents[1]),
+        # Go's own settings (its telemetry file), which `make cli` cannot keep out of HOME.
+        "XDG_CONFIG_HOME": str(Path(sandbox["QUICKSTART_DIR"]).parent / "go-config"),
+    }
+    assert shutil.which("pulumi", path=env["PATH"]) is None
+
+    result = run_quickstart(env, timeout=900, prelude=OFFLINE)
 
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
+    assert "Pulumi's installer could not be reached. Cause (connection): 127.0.0.1" in out
+    assert "the Pulumi CLI is built from its Go modules instead" in out
+    assert f"Using {pinned_bin() / 'pulumi'}" in out
+    assert "served to it by scripts/program_server.py" in out
     after_up = out.split("Drift")[0]
     assert '"conv_rating_active": true' in after_up
     assert '"scenario_id": "demo-agent"' in after_up
@@ -520,3 +543,5 @@ def test_quickstart_runs_end_to_end_with_the_real_cli(tmp_path: Path) -> None:
     token = json.loads((work / "demo-tokens.json").read_text(encoding="utf-8"))["write_all"]
     assert token not in out + result.stderr
     assert processes_carrying(f"QUICKSTART_DIR={work}") in ([], None)
+    # Nothing outside the work dir and the CLI's cache: not HOME.
+    assert not any(Path(sandbox["HOME"]).iterdir())

@@ -20,6 +20,7 @@ names. Nothing else sees that folder.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import shutil
@@ -27,22 +28,35 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILD_CLI = ROOT / "scripts" / "build_cli.sh"
-PROGRAM_SERVER = ROOT / "scripts" / "program_server.py"
-# The commands that run the program, and so need the language runtime.
-RUNS_PROGRAM = {"preview", "up", "update"}
 # The commands that ask the language host to generate code, and the runtimes whose
 # hosts scripts/codegen_host stands in for.
 GENERATES_CODE = {"import", "package"}
 CODEGEN_RUNTIMES = {"python", "nodejs", "go"}
 
 
-def _pinned_bin() -> Path:
+def _load_program_server() -> ModuleType:
+    """scripts/program_server.py as a module (scripts/ is no package)."""
+    path = ROOT / "scripts" / "program_server.py"
+    spec = importlib.util.spec_from_file_location("program_server", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+program_server = _load_program_server()
+ProgramServer = program_server.ProgramServer
+
+
+def pinned_bin() -> Path:
     """The folder scripts/build_cli.sh builds into, at the version it pins."""
     text = BUILD_CLI.read_text(encoding="utf-8")
     match = re.search(r"^PULUMI_VERSION=(\S+)", text, re.MULTILINE)
@@ -58,7 +72,7 @@ def find_cli() -> Path | None:
     on_path = shutil.which("pulumi")
     if on_path:
         return Path(on_path)
-    built = _pinned_bin() / "pulumi"
+    built = pinned_bin() / "pulumi"
     return built if built.is_file() else None
 
 
@@ -92,45 +106,6 @@ def requires_cli() -> pytest.MarkDecorator:
     )
 
 
-class ProgramServer:
-    """scripts/program_server.py serving one project's program; `address` for `--client`."""
-
-    def __init__(self, project: Path, env: dict[str, str]) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, str(PROGRAM_SERVER), str(project)],
-            env=env,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        assert self.process.stdout is not None
-        port = self.process.stdout.readline().strip()
-        if not port.isdigit():
-            self.close()
-            raise AssertionError(f"program_server did not start: {self.stderr()}")
-        self.address = f"127.0.0.1:{port}"
-
-    def stderr(self) -> str:
-        if self.process.poll() is None:
-            return ""
-        assert self.process.stderr is not None
-        return self.process.stderr.read()
-
-    def close(self) -> None:
-        if self.process.poll() is None:
-            assert self.process.stdin is not None
-            self.process.stdin.close()  # its signal to stop
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        for stream in (self.process.stdout, self.process.stderr):
-            if stream is not None:
-                stream.close()
-
-
 @dataclass
 class Cli:
     """`pulumi` run in one project, with a backend, home and passphrase of the test's own."""
@@ -139,7 +114,7 @@ class Cli:
     env: dict[str, str]
     # Everything the CLI printed, to prove no token ever appears there.
     transcript: list[str] = field(default_factory=list)
-    program: ProgramServer | None = None
+    program: Any = None  # a ProgramServer, started on the first command that runs the program
 
     @property
     def runtime(self) -> str:
@@ -153,7 +128,7 @@ class Cli:
         assert CLI is not None, NO_CLI
         command = [str(CLI), *args]
         env = self.env
-        if args and args[0] in RUNS_PROGRAM and self.runtime == "python":
+        if args and args[0] in program_server.RUNS_PROGRAM and self.runtime == "python":
             if self.program is None:
                 self.program = ProgramServer(self.project, self.env)
             command.append(f"--client={self.program.address}")

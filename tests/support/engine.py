@@ -12,17 +12,19 @@ What is modelled: the order and arguments of the RPCs; secrets as a
 provider that does or does not accept them sees them; previews that call a
 provider which supports them; replacements (create first, or delete first);
 refresh (Read, the inputs it returns, the Diff that shows drift); import;
-and the resource options protect, retainOnDelete, ignoreChanges (top-level
-names), replaceOnChanges, deleteBeforeReplace, additionalSecretOutputs and
-aliases by name. What is not: dependencies between resources (each step is
-one resource), parents, component resources, `--target-replace`, and the
-provider resources' own Check/Diff (their Configure is `ProgramStack`'s).
-It is no part of the product.
+and the resource options replaceOnChanges, deleteBeforeReplace,
+additionalSecretOutputs and aliases by name. What is not: dependencies
+between resources (each step is one resource), parents, component
+resources, `--target` and `--target-replace`, `pulumi state delete`, the
+options protect, retainOnDelete and ignoreChanges (tests/test_cli.py tests
+those through the real CLI alone), and the provider resources' own
+Check/Diff (their Configure is `ProgramStack`'s). tests/test_cli.py holds
+what is modelled to the real CLI, step by step. It is no part of the product.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -39,9 +41,6 @@ DIFF_UNKNOWN = proto.DiffResponse.DIFF_UNKNOWN
 class Options:
     """The resource options the engine acts on, as the program registered them."""
 
-    protect: bool = False
-    retain_on_delete: bool = False
-    ignore_changes: tuple[str, ...] = ()
     replace_on_changes: tuple[str, ...] = ()
     delete_before_replace: bool | None = None
     additional_secret_outputs: tuple[str, ...] = ()
@@ -78,10 +77,6 @@ class CheckFailed(Exception):
         super().__init__("; ".join(reason for _, reason in failures))
         self.failures = failures
         self.properties = [prop for prop, _ in failures]
-
-
-class Protected(Exception):
-    """The engine refuses to delete or replace a protected resource."""
 
 
 def _plain(props: Mapping[str, Any]) -> dict[str, Any]:
@@ -185,16 +180,7 @@ class Engine:
         and call nothing).
         """
         old = self._recorded(name, options.aliases)
-        news = dict(program)
-        if old is not None:
-            # step_generator.go `continueStepsFromImport`: ignoreChanges puts
-            # back the old input values before Check (`processIgnoreChanges`).
-            for path in options.ignore_changes:
-                if path in old.inputs:
-                    news[path] = old.inputs[path]
-                else:
-                    news.pop(path, None)
-        inputs = self._check(name, old.inputs if old else {}, news)
+        inputs = self._check(name, old.inputs if old else {}, program)
         if old is None:
             outputs = dict(inputs)
             if preview and self.plugin.supports_preview:
@@ -274,14 +260,11 @@ class Engine:
             self.state[name] = ResourceState(old.id, plan.inputs, plain, secrets, options)
         elif plan.action == "replace":
             assert old is not None
-            if old.options.protect and options.protect:
-                # step_generator.go `continueStepsFromDiff`.
-                raise Protected(f"unable to replace resource {name!r} as it is protected")
             # step_generator.go `continueStepsFromDiff`: before a replacement
             # the engine checks the new inputs again, without the old ones.
             inputs = self._check(name, {}, program)
             if plan.delete_before_replace:
-                self._delete(name, old, replacing=True)
+                self._delete(name, old)
                 del self.state[name]
                 self._create(name, inputs, options)
             else:
@@ -289,7 +272,7 @@ class Engine:
                 # one exists, and stays in state (pending deletion) if that fails.
                 self._create(name, inputs, options)
                 self.pending_delete.append(old)
-                self._delete(name, old, replacing=True)
+                self._delete(name, old)
                 self.pending_delete.remove(old)
         else:
             assert old is not None
@@ -360,14 +343,8 @@ class Engine:
 
     # --- destroy ---------------------------------------------------------------------------
 
-    def _delete(self, name: str, old: ResourceState, *, replacing: bool = False) -> None:
-        """step.go `DeleteStep.Apply`: a protected resource cannot be deleted (checked before
-        anything else, so a preview fails too); one retained on delete leaves state
-        without a call; otherwise Delete gets the old outputs and inputs."""
-        if old.options.protect and not replacing:
-            raise Protected(f"resource {name!r} cannot be deleted because it is protected")
-        if old.options.retain_on_delete:
-            return
+    def _delete(self, name: str, old: ResourceState) -> None:
+        """step.go `DeleteStep.Apply`: Delete gets the old outputs and inputs."""
         self.plugin.delete(
             name,
             old.id,
@@ -375,18 +352,6 @@ class Engine:
             self._send(old.inputs),
         )
 
-    def check_delete(self, name: str) -> None:
-        """What a preview of a delete checks: protection (step.go `DeleteStep.Apply`)."""
-        old = self.state[name]
-        if old.options.protect:
-            raise Protected(f"resource {name!r} cannot be deleted because it is protected")
-
     def destroy(self, name: str) -> None:
         self._delete(name, self.state[name])
         del self.state[name]
-
-    def forget(self, names: Iterable[str]) -> None:
-        """`pulumi state delete`: state edited, no call to any provider
-        (pkg/cmd/pulumi/state/state_delete.go)."""
-        for name in names:
-            del self.state[name]

@@ -36,7 +36,7 @@ import copy
 import re
 import runpy
 import threading
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -155,9 +155,6 @@ class OptionsMonitor(MockMonitor):
 
     def RegisterResource(self, request: Any) -> Any:
         self.engine_mocks.options[request.name] = Options(
-            protect=request.protect,
-            retain_on_delete=request.retainOnDelete,
-            ignore_changes=tuple(request.ignoreChanges),
             replace_on_changes=tuple(request.replaceOnChanges),
             delete_before_replace=(
                 request.deleteBeforeReplace if request.deleteBeforeReplaceDefined else None
@@ -234,15 +231,6 @@ class EngineMocks(pulumi.runtime.Mocks):
             if claimed is not None:
                 with self._lock:
                     self.aliased.add(claimed)
-        if not self.stack.targeted(args.name):
-            # step_generator.go: an untargeted resource is neither checked nor
-            # diffed; a new one is skipped, an existing one stays as it is.
-            old = engine._recorded(args.name, options.aliases)
-            with self._lock:
-                self.steps[args.name] = "skip" if old is None else "same"
-            if old is None:
-                return "", {}
-            return old.id, self._outputs(old.outputs, old.secret_outputs)
         if self.preview:
             plan = engine.plan(args.name, inputs, options)
             old = engine._recorded(args.name, options.aliases)
@@ -291,7 +279,6 @@ class ProgramStack:
         # Each provider's configuration as the last up recorded it in state.
         self.recorded_config: dict[str, dict[str, Any]] = {}
         self._configs: dict[str, dict[str, Any]] = {}
-        self.targets: set[str] | None = None
         # Every `__provider` the program serialized, for leak checks.
         self.providers: set[str] = set()
         self._started: set[str] = set()
@@ -307,9 +294,6 @@ class ProgramStack:
     def state(self) -> dict[str, ResourceState]:
         """Every resource in state, whichever provider it belongs to."""
         return {name: s for engine in self.engines.values() for name, s in engine.state.items()}
-
-    def targeted(self, name: str) -> bool:
-        return self.targets is None or name in self.targets
 
     # --- providers -----------------------------------------------------------------------
 
@@ -359,6 +343,16 @@ class ProgramStack:
 
     # --- the CLI's commands --------------------------------------------------------------
 
+    @contextlib.contextmanager
+    def _discarded(self) -> Iterator[None]:
+        """State as it was before: what a preview did is saved nowhere."""
+        saved = {ref: copy.deepcopy(engine.state) for ref, engine in self.engines.items()}
+        try:
+            yield
+        finally:
+            for ref, state in saved.items():
+                self.engines[ref].state = state
+
     def preview(self, *, refresh: bool = False) -> ProgramRun:
         """`pulumi preview` (with `--refresh`, or `options: refresh: always`).
 
@@ -367,49 +361,51 @@ class ProgramStack:
         (pkg/backend/diy/backend.go `apply`; httpstate's alike).
         """
         if refresh:
-            saved = {ref: copy.deepcopy(engine.state) for ref, engine in self.engines.items()}
-            try:
+            with self._discarded():
                 self.refresh()
                 return self.preview()
-            finally:
-                for ref, state in saved.items():
-                    self.engines[ref].state = state
         self._begin(from_state=False)
         engine_mocks = EngineMocks(self, preview=True)
         run = self._run_program(engine_mocks)
         # A resource the program no longer declares is to be deleted, unless a
         # declared one claims it as an alias (a rename).
         for name in self.state:
-            if name not in engine_mocks.aliased and self.targeted(name):
+            if name not in engine_mocks.aliased:
                 run.steps.setdefault(name, "delete")
-                if run.steps[name] == "delete":
-                    self._owner(name).check_delete(name)
         return run
 
-    def up(self, *, refresh: bool = False, targets: Collection[str] | None = None) -> ProgramRun:
-        """`pulumi up` (with `--refresh`, and with `--target NAME` for each of `targets`).
+    def up(self, *, refresh: bool = False, preview_first: bool = False) -> ProgramRun:
+        """`pulumi up --yes --skip-preview` (with `--refresh`); `preview_first`:
+        `pulumi up --yes`, which previews first.
 
         pkg/engine/update.go: with refresh, the refresh pass runs first and
-        the update steps against what it recorded.
+        the update steps against what it recorded. pkg/backend/apply.go
+        `PreviewThenPromptThenExecute`: without `--skip-preview` the CLI runs the
+        whole preview first (the program, and with refresh its reads) and keeps none
+        of it (tests/test_cli.py holds this to the real CLI).
         """
+        if preview_first:
+            self.preview(refresh=refresh)
         if refresh:
             self.refresh()
-        self.targets = set(targets) if targets is not None else None
-        try:
-            self._begin(from_state=False)
-            run = self._run_program(EngineMocks(self, preview=False))
-            # Resources the program no longer declares are deleted.
-            for name in [n for n in self.state if n not in run.steps and self.targeted(n)]:
-                self._owner(name).destroy(name)
-                run.steps[name] = "delete"
-            for ref in self._started:
-                self.recorded_config[ref] = self._configs[ref]
-            return run
-        finally:
-            self.targets = None
+        self._begin(from_state=False)
+        run = self._run_program(EngineMocks(self, preview=False))
+        # Resources the program no longer declares are deleted.
+        for name in [n for n in self.state if n not in run.steps]:
+            self._owner(name).destroy(name)
+            run.steps[name] = "delete"
+        for ref in self._started:
+            self.recorded_config[ref] = self._configs[ref]
+        return run
 
-    def refresh(self) -> dict[str, ResourceState]:
-        """Read every resource in state; the program does not run. Returns the new state."""
+    def refresh(self, *, preview_first: bool = False) -> dict[str, ResourceState]:
+        """`pulumi refresh --yes --skip-preview`: read every resource in state; the program
+        does not run. Returns the new state. `preview_first`: `pulumi refresh --yes`, whose
+        preview reads every resource once more before and records nothing
+        (pkg/backend/apply.go `PreviewThenPromptThenExecute`)."""
+        if preview_first:
+            with self._discarded():
+                self.refresh()
         self._begin(from_state=True)
         for ref, engine in list(self.engines.items()):
             for name in list(engine.state):
@@ -417,7 +413,8 @@ class ProgramStack:
         return self.state
 
     def destroy(self) -> list[str]:
-        """Delete every resource in state, last created first; the program does not run."""
+        """`pulumi destroy --yes`: delete every resource in state, last created first; the
+        program does not run (its preview calls no provider)."""
         self._begin(from_state=True)
         names = []
         for ref, engine in list(self.engines.items()):
@@ -425,10 +422,6 @@ class ProgramStack:
                 self._engine(ref).destroy(name)
                 names.append(name)
         return names
-
-    def state_delete(self, name: str) -> None:
-        """`pulumi state delete URN`: the resource leaves state, and nothing is sent."""
-        self._owner(name).forget([name])
 
     def import_(self, name: str, id_: str, provider: str = NATIVE_DEFAULT) -> ResourceState:
         """`pulumi import quickchat:index:ConversationRatingConfig NAME ID`."""
