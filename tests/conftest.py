@@ -54,9 +54,14 @@ class RecordingAdmin(EmulatorAdmin):
         return agent
 
     def issue_token(
-        self, scenario_id: str, scope: Scope = "write_all", expires_in: float | None = None
+        self,
+        scenario_id: str,
+        scope: Scope = "write_all",
+        expires_in: float | None = None,
+        *,
+        opaque: bool = False,
     ) -> str:
-        token = super().issue_token(scenario_id, scope, expires_in)
+        token = super().issue_token(scenario_id, scope, expires_in, opaque=opaque)
         self.tokens.append(token)
         return token
 

@@ -24,6 +24,7 @@ from .answers import (
     check_keys,
     invalid,
     parse_json_object,
+    read_boolean,
     read_number,
     read_object,
     read_string,
@@ -193,14 +194,15 @@ class Emulator:
                 raise ApiFault(404, "NOT_FOUND", f"No agent {scenario_id!r}")
 
     def issue_token(self, scenario_id: str, body: Mapping[str, object]) -> str:
-        check_keys(body, ("scope", "expires_in"))
+        check_keys(body, ("scope", "expires_in", "opaque"))
         scope = body.get("scope")
         if scope not in SCOPES:
             raise bad_request(f"scope must be one of: {', '.join(SCOPES)}")
         expires_in = read_number(body, "expires_in")
+        opaque = read_boolean(body, "opaque") or False
         with self._lock:
             self._agent(scenario_id)
-            return self._tokens.issue(scenario_id, scope, expires_in)
+            return self._tokens.issue(scenario_id, scope, expires_in, opaque=opaque)
 
     def revoke_token(self, body: Mapping[str, object]) -> None:
         check_keys(body, ("token",))
@@ -262,11 +264,13 @@ class Emulator:
         body: bytes,
         *,
         connection: int = 0,
+        hold: Callable[[float], None] = time.sleep,
     ) -> ApiResult:
         """Answer one request to Quickchat's API and log it.
 
         `target` is the request target as received (path and query); `headers` map
-        names (any case) to values.
+        names (any case) to values; `hold` waits out latency and delay faults (the
+        server's returns early once the client has hung up).
         """
         path = urlsplit(target).path
         fault: Fault | None = None
@@ -276,14 +280,15 @@ class Emulator:
                 wait = self._latency + (fault.wait_seconds if fault is not None else 0.0)
             if wait > 0:
                 # Outside the lock: other clients keep being served.
-                time.sleep(wait)
+                hold(wait)
         lowered = {name.lower(): value for name, value in headers.items()}
         with self._lock:
             token, auth_error = self._tokens.identify(lowered.get("authorization"))
             if fault is None or fault.served:
+                before = self._agents.get(token.scenario_id) if token else None
                 result = self._serve(method, path, token, auth_error, body)
                 if fault is not None:
-                    result = fault.deliver(result)
+                    result = fault.deliver(result, (before or Configuration()).to_json())
             else:
                 # A bad or agentless token still gets a plausible body: the fault stands in
                 # for a broken layer in front of the API, which does not know about tokens.

@@ -88,6 +88,17 @@ def is_fingerprint(agent: str) -> bool:
     return agent.startswith(FINGERPRINT_PREFIX)
 
 
+def same_agent(one: str, other: str) -> bool:
+    """Whether two agent ids (`agent_key`s) may name one AI Agent.
+
+    Two fingerprints are taken to: a token that is no JWT names no agent, so a new
+    one can only be told from a rotation by a request, and treating a rotation as a
+    move to another agent would leave nothing able to reset the old one (its token is
+    gone). docs/reference.md says so, and how to move such a resource on purpose.
+    """
+    return one == other or (is_fingerprint(one) and is_fingerprint(other))
+
+
 def agent_key(token: str) -> str:
     """The AI Agent a token manages: its `scenario_id` claim (read, not verified), or a
     `token-…` fingerprint where the token is no JWT. Sends nothing.
