@@ -3,11 +3,13 @@
 #   make test         lint, type-check and run every test
 # And for the numbers in BENCHMARKS.md:
 #   make bench        the benchmark suite (benchmarks/run.py), against the emulator
+# And to see whether the tests notice wrong code (scores in CONTRIBUTING.md):
+#   make mutation     scripts/mutation.py; not part of make test
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: test quickstart bench lint venv clean
+.PHONY: test quickstart bench mutation lint venv clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +40,9 @@ quickstart: venv
 
 bench: venv
 	$(BIN)/python benchmarks/run.py
+
+mutation: venv
+	$(BIN)/python scripts/mutation.py
 
 clean:
 	rm -rf $(VENV) .quickstart

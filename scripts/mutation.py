@@ -10,9 +10,10 @@ plugin) import the mutated code too, which an in-process trampoline would not re
 A mutant is killed when the tests fail or hang past the timeout; a survivor is printed
 with its line, unless it is listed in EQUIVALENT below with why no test can tell.
 
-Not part of `make test`: `make mutation` runs it (about 40 minutes on 2 cores;
-CONTRIBUTING.md has the last scores). Exits 1 if a mutant survives that is not
-listed as equivalent.
+The tests first run on the code as it is, which must pass; a mutant whose tests take
+three times as long is taken to hang ("timed out", counted as killed). Not part of
+`make test`: `make mutation` runs it; CONTRIBUTING.md has the last scores and how
+long it took. Exits 1 if a mutant survives that is not listed as equivalent.
 """
 
 from __future__ import annotations
@@ -51,7 +52,8 @@ DESELECT = (
     "not stalled and not timeout and not many_agents and not persistent and not transient"
     " and not bad_input_is_rejected"
 )
-TIMEOUT_SECONDS = 300
+# A mutant whose tests run this many times longer than the unmutated code's hangs.
+TIMEOUT_FACTOR = 3
 
 # Survivors no test can kill, because the mutant behaves as the original does:
 # (module, the mutated line as written, the mutation) -> why.
@@ -188,10 +190,13 @@ def mutated_source(mutant: Mutant) -> str:
         i = int(description.split(":")[0].split()[1])
         node.ops[i] = SWAPS[type(node.ops[i])]()
     elif isinstance(node, ast.UnaryOp):
-        replacement: ast.AST = node.operand
-        _replace(tree, node, replacement)
+        _replace(tree, node, node.operand)
     elif isinstance(node, ast.Constant):
-        node.value = (not node.value) if isinstance(node.value, bool) else node.value + 1
+        value = node.value
+        if isinstance(value, bool):
+            node.value = not value
+        elif isinstance(value, (int, float)):
+            node.value = value + 1
     elif isinstance(node, ast.Name):
         node.id = NAME_SWAPS[node.id]
     else:  # a raise or return left out
@@ -211,10 +216,12 @@ def _replace(tree: ast.AST, old: ast.AST, new: ast.AST) -> None:
     raise AssertionError("node not found")
 
 
-def run_tests(mutant: Mutant, workdir: Path) -> tuple[bool, float]:
-    """Whether the tests kill `mutant` (fail or hang), and how long they took."""
+def run_tests(mutant: Mutant | None, workdir: Path, timeout: float | None) -> str:
+    """ "killed", "timed out" or "survived": what the tests make of `mutant` (None: of
+    the code as it is)."""
     package = workdir / "provider" / "pulumi_quickchat"
-    (package / mutant.module).write_text(mutated_source(mutant), encoding="utf-8")
+    if mutant is not None:
+        (package / mutant.module).write_text(mutated_source(mutant), encoding="utf-8")
     env = {
         **os.environ,
         # The emulator from this checkout too, so editing it meanwhile changes nothing.
@@ -223,7 +230,6 @@ def run_tests(mutant: Mutant, workdir: Path) -> tuple[bool, float]:
     }
     command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider"]
     command += ["-p", "no:randomly", "-k", DESELECT, *TESTS]
-    started = time.monotonic()
     try:
         result = subprocess.run(
             command,
@@ -231,15 +237,15 @@ def run_tests(mutant: Mutant, workdir: Path) -> tuple[bool, float]:
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
-            timeout=TIMEOUT_SECONDS,
+            timeout=timeout,
             check=False,
         )
-        killed = result.returncode != 0
     except subprocess.TimeoutExpired:
-        killed = True
+        return "timed out"
     finally:
-        shutil.copy(PACKAGE / mutant.module, package / mutant.module)
-    return killed, time.monotonic() - started
+        if mutant is not None:
+            shutil.copy(PACKAGE / mutant.module, package / mutant.module)
+    return "killed" if result.returncode != 0 else "survived"
 
 
 def main() -> int:
@@ -270,18 +276,24 @@ def main() -> int:
             workdirs.append(workdir)
         free = list(workdirs)
 
+        started = time.monotonic()
+        if run_tests(None, workdirs[0], None) != "survived":
+            print("the tests fail on the code as it is: fix that first")
+            return 2
+        timeout = TIMEOUT_FACTOR * (time.monotonic() - started)
+        print(f"the tests pass unmutated in {timeout / TIMEOUT_FACTOR:.0f} s", flush=True)
+
         def one(mutant: Mutant) -> tuple[Mutant, bool]:
             workdir = free.pop()
+            started = time.monotonic()
             try:
-                killed, took = run_tests(mutant, workdir)
+                verdict = run_tests(mutant, workdir, timeout)
             finally:
                 free.append(workdir)
-            verdict = "killed" if killed else "SURVIVED"
-            print(
-                f"{verdict:8} {mutant.module}:{mutant.line} {mutant.description} ({took:.0f} s)",
-                flush=True,
-            )
-            return mutant, killed
+            took = time.monotonic() - started
+            where = f"{mutant.module}:{mutant.line} {mutant.description}"
+            print(f"{verdict:9} {where} ({took:.0f} s)", flush=True)
+            return mutant, verdict != "survived"
 
         with ThreadPoolExecutor(max_workers=args.jobs) as pool:
             results = list(pool.map(one, chosen))
