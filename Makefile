@@ -32,8 +32,10 @@ lint: venv
 	$(BIN)/actionlint .github/workflows/*.yml
 	$(BIN)/zizmor --offline --persona=pedantic --quiet .github/workflows
 
+# In a random order, its seed printed first: rerun one order with --randomly-seed=N
+# (pytest -p no:randomly for the file order).
 test: lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -p randomly
 
 quickstart: venv
 	$(BIN)/python scripts/quickstart.py

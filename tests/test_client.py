@@ -259,7 +259,7 @@ def test_one_retry_budget_covers_every_kind_of_failure_in_a_call(
 def test_a_body_that_stalls_after_the_headers_times_out_and_is_retried(
     client: QuickchatClient, admin: EmulatorAdmin
 ) -> None:
-    admin.add_fault("stall", delay=2)  # longer than the 1 s read timeout
+    admin.add_fault("stall", delay=60)  # far beyond the 1 s read timeout
     assert client.get_configuration().conv_rating_active is False
     assert [e["fault"] for e in admin.request_log()] == ["stall", None]
 
@@ -268,7 +268,7 @@ def test_a_body_that_keeps_stalling_says_no_response_within_the_timeout(
     admin: EmulatorAdmin, token: str
 ) -> None:
     client = QuickchatClient(token, admin.url, backoff_factor=0.01, read_timeout=1, max_retries=1)
-    admin.add_fault("stall", delay=1.5, times=2)
+    admin.add_fault("stall", delay=60, times=2)
     with pytest.raises(QuickchatTransportError, match="no response within 1s, after 2 attempts"):
         client.get_configuration()
     assert len(requests_sent(admin)) == 2

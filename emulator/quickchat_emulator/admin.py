@@ -142,6 +142,13 @@ class EmulatorAdmin:
         body = {k: v for k, v in options.items() if v is not None}
         return cast(RateLimitsJson, self._call("PUT", "/rate_limits", body))
 
+    def set_barrier(self, parties: int, timeout: float | None = None) -> None:
+        """API requests wait until `parties` of them are in flight at once (0: no more)."""
+        body: dict[str, object] = {"parties": parties}
+        if timeout is not None:
+            body["timeout"] = timeout
+        self._call("PUT", "/barrier", body)
+
     def set_latency(self, seconds: float) -> None:
         """Make every API request wait `seconds` before it is served, as a round trip would."""
         self._call("PUT", "/latency", {"seconds": seconds})

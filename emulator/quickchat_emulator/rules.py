@@ -9,6 +9,7 @@ answers.py.
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import threading
 import time
@@ -25,6 +26,7 @@ from .answers import (
     invalid,
     parse_json_object,
     read_boolean,
+    read_integer,
     read_number,
     read_object,
     read_string,
@@ -155,6 +157,7 @@ class Emulator:
         # Seconds each API request waits before it is served: the real service's
         # round trip, for measuring how a client copes with one.
         self._latency = 0.0
+        self._barrier: threading.Barrier | None = None
         self._log: list[LogEntryJson] = []
         self._next_seq = 1
 
@@ -162,6 +165,8 @@ class Emulator:
 
     def reset(self) -> None:
         with self._lock:
+            if self._barrier is not None:
+                self._barrier.abort()  # nobody waits for requests that will not come
             self._reset_state()
 
     def create_agent(self, body: Mapping[str, object]) -> AgentJson:
@@ -254,6 +259,21 @@ class Emulator:
             self._latency = seconds
             return {"seconds": self._latency}
 
+    def set_barrier(self, body: Mapping[str, object]) -> dict[str, int]:
+        """From now on API requests wait in groups of `parties`, each let through only
+        once that many are waiting (or `timeout` seconds have passed): a test can know
+        its requests were all in flight at once. `parties` 0 ends it."""
+        check_keys(body, ("parties", "timeout"))
+        parties = read_integer(body, "parties", minimum=0)
+        timeout = read_number(body, "timeout")
+        if parties is None or parties == 1:
+            raise bad_request("parties must be an integer >= 2, or 0 to stop waiting")
+        with self._lock:
+            if self._barrier is not None:
+                self._barrier.abort()  # any still waiting go on
+            self._barrier = threading.Barrier(parties, timeout=timeout or 30.0) if parties else None
+            return {"parties": parties}
+
     # ---- the public API ----------------------------------------------------------------
 
     def handle_api(
@@ -275,6 +295,11 @@ class Emulator:
         path = urlsplit(target).path
         fault: Fault | None = None
         if path == API_PATH and method in ("GET", "PATCH"):
+            with self._lock:
+                barrier = self._barrier
+            if barrier is not None:
+                with contextlib.suppress(threading.BrokenBarrierError):
+                    barrier.wait()  # outside the lock, as the others must arrive
             with self._lock:
                 fault = self._faults.take(method)
                 wait = self._latency + (fault.wait_seconds if fault is not None else 0.0)

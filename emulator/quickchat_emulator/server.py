@@ -204,6 +204,8 @@ class _Handler(BaseHTTPRequestHandler):
                 return ApiResult(200, emulator.set_rate_limits(body()))
             case "PUT", ["latency"]:
                 return ApiResult(200, emulator.set_latency(body()))
+            case "PUT", ["barrier"]:
+                return ApiResult(200, emulator.set_barrier(body()))
             case "POST", ["reset"]:
                 emulator.reset()
                 return ApiResult(204)
