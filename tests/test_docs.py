@@ -198,7 +198,7 @@ def api_messages(admin: EmulatorAdmin, token: str) -> list[str]:
         admin.add_fault("status", status=status, times=100)
         messages += messages_from(client.get_configuration)
         admin.clear_faults()
-    for kind in ("cut", "malformed", "partial"):
+    for kind in ("cut", "malformed", "partial", "gateway_html"):
         admin.add_fault(kind, times=100)
         messages += messages_from(client.get_configuration)
         admin.clear_faults()

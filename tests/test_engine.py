@@ -7,6 +7,12 @@ configured from state, `--refresh`, the resource options the engine applies
 (protect, retainOnDelete, ignoreChanges, replaceOnChanges,
 deleteBeforeReplace), `--target`, `pulumi state delete`, import, and the
 move from the dynamic resource to the native one without touching the agent.
+
+Tests named `test_stand_in_only_...` run no code of this package on the step
+they are about: the engine alone decides it (protect, retainOnDelete,
+ignoreChanges, `--target`, `state delete`), so they prove only that the
+stand-in models that decision as the cited engine source does, and that the
+provider is not reached. The real CLI (`tests/test_cli.py`) is what holds them.
 """
 
 from __future__ import annotations
@@ -141,7 +147,7 @@ def test_refresh_first_finds_a_dashboard_edit_and_up_puts_it_back(
 # --- resource options ---------------------------------------------------------------------
 
 
-def test_a_protected_resource_is_not_destroyed_and_nothing_is_sent(
+def test_stand_in_only_protect_stops_destroy_before_the_provider_is_called(
     make_stack: Callable[..., ProgramStack],
     admin: EmulatorAdmin,
 ) -> None:
@@ -154,7 +160,7 @@ def test_a_protected_resource_is_not_destroyed_and_nothing_is_sent(
     assert "ratings" in stack.state
 
 
-def test_retain_on_delete_leaves_the_agent_as_it_is_and_sends_nothing(
+def test_stand_in_only_retain_on_delete_skips_the_providers_delete(
     make_stack: Callable[..., ProgramStack],
     admin: EmulatorAdmin,
     agent: AgentJson,
@@ -172,7 +178,7 @@ def test_retain_on_delete_leaves_the_agent_as_it_is_and_sends_nothing(
     assert config_of(admin, agent["scenario_id"])["conv_rating_active"] is True
 
 
-def test_ignored_changes_are_neither_previewed_nor_sent(
+def test_stand_in_only_ignore_changes_keeps_the_old_value_from_check_and_diff(
     make_stack: Callable[..., ProgramStack],
     admin: EmulatorAdmin,
     form: str,
@@ -258,7 +264,7 @@ def test_delete_before_replace_resets_the_old_agent_before_writing_the_new(
 # --- targets, state, import ---------------------------------------------------------------
 
 
-def test_an_untargeted_resource_is_neither_checked_nor_sent(
+def test_stand_in_only_an_untargeted_resource_is_not_stepped(
     make_stack: Callable[..., ProgramStack],
     admin: EmulatorAdmin,
 ) -> None:
@@ -272,7 +278,7 @@ def test_an_untargeted_resource_is_neither_checked_nor_sent(
     assert requests_sent(admin) == ["PATCH 200"]
 
 
-def test_state_delete_forgets_the_resource_and_sends_nothing(
+def test_stand_in_only_state_delete_forgets_without_calling_the_provider(
     make_stack: Callable[..., ProgramStack],
     admin: EmulatorAdmin,
     agent: AgentJson,

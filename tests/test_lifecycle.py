@@ -304,9 +304,19 @@ def test_preview_with_unknown_inputs_neither_fails_nor_sends(
     assert requests_sent(admin) == []
 
 
-def test_a_new_resource_with_unknown_inputs_previews_as_create(engine: Engine) -> None:
+def test_a_new_resource_with_unknown_inputs_previews_as_create(
+    engine: Engine, admin: EmulatorAdmin
+) -> None:
     plan = engine.plan("ratings", {"conv_rating_active": UNKNOWN, "api_token": UNKNOWN})
     assert plan.action == "create"
+    # Check guesses nothing: the popup follows the unknown, the codes take the default.
+    assert plan.inputs == {
+        "conv_rating_active": UNKNOWN,
+        "conv_rating_popup_active": UNKNOWN,
+        "conv_rating_question_codes": BOTH,
+        "api_token": UNKNOWN,
+    }
+    assert requests_sent(admin) == []
 
 
 BAD_INPUTS = [
