@@ -24,7 +24,7 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from http import HTTPStatus
-from typing import Literal, TypedDict
+from typing import Literal, TypedDict, get_args
 
 from .answers import (
     ApiFault,
@@ -56,23 +56,7 @@ FaultKind = Literal[
     "missing_flag",
     "string_flag",
 ]
-FAULT_KINDS: tuple[FaultKind, ...] = (
-    "status",
-    "delay",
-    "cut",
-    "stall",
-    "drop",
-    "malformed",
-    "partial",
-    "contradict",
-    "stale",
-    "gateway_html",
-    "detail_body",
-    "list_body",
-    "string_body",
-    "missing_flag",
-    "string_flag",
-)
+FAULT_KINDS: tuple[FaultKind, ...] = get_args(FaultKind)
 # Which of the admin body's options each kind takes; any other is refused.
 OPTIONS: dict[str, tuple[str, ...]] = {
     "status": ("status", "retry_after", "code", "message"),
