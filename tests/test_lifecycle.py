@@ -342,6 +342,8 @@ BAD_INPUTS = [
         "conv_rating_question_codes",
     ),
     ({"conv_rating_active": True, "api_token": "  "}, "api_token"),
+    # Pasted from a page that shortened it with an ellipsis: no HTTP header can carry it.
+    ({"conv_rating_active": True, "api_token": "eyJhbGciOi\u2026"}, "api_token"),
     ({"conv_rating_active": True, "base_url": "http://quickchat.example.com"}, "base_url"),
     ({"conv_rating_active": True, "base_url": "app.quickchat.ai"}, "base_url"),
 ]
