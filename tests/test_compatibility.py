@@ -111,9 +111,7 @@ def test_a_fleet_of_hundreds_of_resources_serializes_without_recursion_error() -
     ours = run_fresh(
         """
         from pulumi.dynamic.dynamic import serialize_provider
-        import pytest
-
-from pulumi_quickchat import ConversationRatingConfigProvider, scenario_id_of
+        from pulumi_quickchat import ConversationRatingConfigProvider
 
         for _ in range(1000):
             serialize_provider(ConversationRatingConfigProvider())
