@@ -23,6 +23,7 @@ import ast
 import os
 import random
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -50,8 +51,8 @@ TESTS = [
     "tests/test_hostile.py",
 ]
 DESELECT = (
-    "not stalled and not timeout and not many_agents and not persistent and not transient"
-    " and not bad_input_is_rejected and not fleet_of_hundreds"
+    "not (test_hostile and (transient_faults or persistent_faults or bad_input_is_rejected))"
+    " and not many_agents and not fleet_of_hundreds"
 )
 # A mutant whose tests run this many times longer than the unmutated code's hangs.
 TIMEOUT_FACTOR = 3
@@ -63,6 +64,11 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
     ("_api.py", "@dataclass(frozen=True)", "True -> False"): FROZEN,
     ("client.py", "@dataclass(frozen=True)", "True -> False"): FROZEN,
     ("_core.py", "@dataclass(frozen=True)", "True -> False"): FROZEN,
+    (
+        "_core.py",
+        "nearest = difflib.get_close_matches(code.upper(), QUESTION_CODES, n=1, cutoff=0.5)",
+        "1 -> 2",
+    ): "only the first match is used, and get_close_matches puts the closest first",
     ("client.py", "pool_connections=1, pool_maxsize=POOL_CONNECTIONS, max_retries=0", "1 -> 2"): (
         "how many hosts' pools a session keeps: a client and its siblings talk to one host"
     ),
@@ -239,22 +245,26 @@ def run_tests(mutant: Mutant | None, workdir: Path, timeout: float | None) -> st
     }
     command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider"]
     command += ["-p", "no:randomly", "-k", DESELECT, *TESTS]
+    # A session of its own, so that a hung run is ended with the emulator and plugin
+    # processes it started, not just pytest.
+    tests = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
-        result = subprocess.run(
-            command,
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            timeout=timeout,
-            check=False,
-        )
+        returncode = tests.wait(timeout)
     except subprocess.TimeoutExpired:
+        os.killpg(tests.pid, signal.SIGKILL)
+        tests.wait()
         return "timed out"
     finally:
         if mutant is not None:
             shutil.copy(PACKAGE / mutant.module, package / mutant.module)
-    return "killed" if result.returncode != 0 else "survived"
+    return "killed" if returncode != 0 else "survived"
 
 
 def main() -> int:

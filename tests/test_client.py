@@ -41,6 +41,17 @@ def client(admin: EmulatorAdmin, token: str) -> QuickchatClient:
     return QuickchatClient(token, admin.url, **FAST)
 
 
+def test_the_client_is_a_context_manager_that_closes_its_connections(
+    admin: EmulatorAdmin, token: str
+) -> None:
+    with QuickchatClient(token, admin.url) as quickchat:
+        quickchat.get_configuration()
+        quickchat.get_configuration()
+    quickchat.get_configuration()  # a closed client opens a connection anew
+    first, second, third = admin.request_log()
+    assert first["connection"] == second["connection"] != third["connection"]
+
+
 def test_get_returns_the_agents_configuration(client: QuickchatClient) -> None:
     assert client.get_configuration() == RatingConfiguration(
         False, False, ["HELPFUL_THUMBS", "EXPERIENCE_THUMBS"]
