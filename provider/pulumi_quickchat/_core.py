@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pulumi.output import Unknown
@@ -223,9 +223,9 @@ def check(news: Mapping[str, Any]) -> tuple[dict[str, Any], list[CheckFailure]]:
 class Diff:
     """The fields that differ, those of them that need a new resource, and in what order."""
 
-    changed: list[str] = field(default_factory=list)
-    replaces: list[str] = field(default_factory=list)
-    delete_before_replace: bool = False
+    changed: list[str]
+    replaces: list[str]
+    delete_before_replace: bool
 
 
 def diff(olds: Mapping[str, Any], news: Mapping[str, Any]) -> Diff:
