@@ -6,11 +6,13 @@
 #   make bench-cli    the fleet through the real Pulumi CLI (benchmarks/real_engine.py)
 # And the real Pulumi CLI, built from its Go modules (needs Go; CONTRIBUTING.md):
 #   make cli          scripts/build_cli.sh, into ~/.cache/pulumi-quickchat/cli
+# And to see whether the tests notice wrong code (scores in CONTRIBUTING.md):
+#   make mutation     scripts/mutation.py; not part of make test
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: test quickstart bench bench-cli lint venv cli clean
+.PHONY: test quickstart bench bench-cli mutation lint venv cli clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,8 +35,10 @@ lint: venv
 	$(BIN)/actionlint .github/workflows/*.yml
 	$(BIN)/zizmor --offline --persona=pedantic --quiet .github/workflows
 
+# In a random order, its seed printed first: rerun one order with --randomly-seed=N
+# (pytest -p no:randomly for the file order).
 test: lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -p randomly
 
 # The tests find what this builds without PATH (tests/support/cli.py); .ci/run builds it
 # first and puts it on PATH.
@@ -50,6 +54,9 @@ bench: venv
 # The real CLI, built (or found in its cache) by scripts/build_cli.sh, first on PATH.
 bench-cli: venv
 	PATH="$$(bash scripts/build_cli.sh):$$PATH" $(BIN)/python benchmarks/real_engine.py
+
+mutation: venv
+	$(BIN)/python scripts/mutation.py
 
 clean:
 	rm -rf $(VENV) .quickstart

@@ -20,7 +20,7 @@ from quickchat_emulator import AgentJson, EmulatorAdmin, EmulatorProcess, Scope
 from support.checks import assert_provider_holds_no_secret, assert_token_only_under_api_token
 from support.engine import Engine
 from support.plugins import NativePlugin, Plugin, PluginHost
-from support.sdk import CHECKED_AGAINST, secret
+from support.sdk import CHECKED_AGAINST, reset_runtime, secret
 
 # Faults are retried with the real policy, only with shorter waits, so a
 # suite of fault tests stays quick. The README documents these knobs.
@@ -31,6 +31,16 @@ def pytest_report_header() -> str:
     installed = version("pulumi")
     note = "" if installed == CHECKED_AGAINST else " (differs: see tests/support/sdk.py first)"
     return f"pulumi SDK {installed}; tests/support checked against {CHECKED_AGAINST}{note}"
+
+
+@pytest.fixture(autouse=True)
+def no_pulumi_runtime_left_behind() -> Iterator[None]:
+    """Each test starts with no Pulumi runtime, whatever ran before it: a mock monitor
+    left by a test of programs under `set_mocks` would make the next test's lookup a
+    mocked call on a closed event loop. Tests run in random order (`make test`)."""
+    reset_runtime(preview=False)
+    yield
+    reset_runtime(preview=False)
 
 
 @pytest.fixture(scope="session")
@@ -54,9 +64,14 @@ class RecordingAdmin(EmulatorAdmin):
         return agent
 
     def issue_token(
-        self, scenario_id: str, scope: Scope = "write_all", expires_in: float | None = None
+        self,
+        scenario_id: str,
+        scope: Scope = "write_all",
+        expires_in: float | None = None,
+        *,
+        opaque: bool = False,
     ) -> str:
-        token = super().issue_token(scenario_id, scope, expires_in)
+        token = super().issue_token(scenario_id, scope, expires_in, opaque=opaque)
         self.tokens.append(token)
         return token
 

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from pulumi.output import Unknown
 
 from pulumi_quickchat import _core, _settings
-from pulumi_quickchat._api import RatingConfiguration
+from pulumi_quickchat._api import DEFAULT_BASE_URL, RatingConfiguration, agent_key
 
 PROPERTIES = set(_core.INPUT_FIELDS)
 
@@ -78,6 +78,48 @@ def test_diff_never_crashes_and_replaces_only_for_agent_or_address(
     result = _core.diff(olds, news)
     assert set(result.changed) <= PROPERTIES
     assert set(result.replaces) <= {"api_token", "base_url"} & set(result.changed)
+    # A setting is reported exactly when the program asks for another value than the
+    # one recorded, or for one not known yet.
+    for name in _core.MANAGED_FIELDS:
+        differs = isinstance(news.get(name), Unknown) or news.get(name) != olds.get(name)
+        assert (name in result.changed) == differs, name
+
+
+valid_programs = st.builds(
+    lambda active, codes, per_resource: {
+        "conv_rating_active": active,
+        "conv_rating_question_codes": codes or (["HELPFUL_THUMBS"] if active else []),
+        **({"api_token": "b-token"} if per_resource else {}),
+    },
+    st.booleans(),
+    st.permutations(["HELPFUL_THUMBS", "EXPERIENCE_THUMBS"]).flatmap(
+        lambda codes: st.integers(0, 2).map(lambda n: codes[:n])
+    ),
+    st.booleans(),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(valid_programs, st.sampled_from(list(_core.MANAGED_FIELDS)))
+def test_diff_after_an_up_reports_nothing_and_one_edit_reports_that_edit(
+    program: dict[str, Any], edited: str
+) -> None:
+    inputs, failures = _core.check(program)
+    assert failures == []
+    agent = agent_key(inputs.get("api_token", "a-token"))
+    recorded = _core.outputs_of(
+        _core.desired_configuration(inputs), agent, DEFAULT_BASE_URL, inputs
+    )
+    assert _core.diff(recorded, inputs) == _core.Diff([], [], delete_before_replace=True)
+    # The Dashboard changes one setting; the next up must put it back.
+    drifted = {**recorded, edited: _other_than(recorded[edited])}
+    assert _core.diff(drifted, inputs).changed == [edited]
+
+
+def _other_than(value: Any) -> Any:
+    if isinstance(value, bool):
+        return not value
+    return [c for c in ("HELPFUL_THUMBS", "EXPERIENCE_THUMBS") if c not in value] or []
 
 
 def _leaves(value: Any) -> Iterator[Any]:

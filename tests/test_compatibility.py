@@ -8,11 +8,14 @@ whatever version is installed, so the class never moves.
 from __future__ import annotations
 
 import base64
+import json
 import subprocess
 import sys
 import textwrap
 
-from pulumi_quickchat import ConversationRatingConfigProvider
+import pytest
+
+from pulumi_quickchat import ConversationRatingConfigProvider, scenario_id_of
 
 from support.sdk import serialized_provider
 
@@ -23,6 +26,30 @@ PROVIDER_0_1_0 = (
     "gASVUAAAAAAAAACMJHB1bHVtaV9xdWlja2NoYXQuY29udmVyc2F0aW9uX3JhdGluZ5SMIENvbnZlcnNhdGlvblJh"
     "dGluZ0NvbmZpZ1Byb3ZpZGVylJOUKYGULg=="
 )
+
+
+def _jwt(claims: object) -> str:
+    def part(value: object) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
+
+    return f"{part({'alg': 'HS256', 'typ': 'JWT'})}.{part(claims)}.c2lnbmF0dXJl"
+
+
+def test_the_id_of_a_token_that_is_no_jwt_never_changes() -> None:
+    # The id, and scenario_id, of every resource managed with such a token: computed
+    # any other way (a longer digest, another prefix), those resources would be
+    # orphaned, each naming an agent no token of theirs maps to.
+    assert scenario_id_of("qc_an-opaque-token") == "token-973455a468e56f0c"
+
+
+@pytest.mark.parametrize("scenario", [None, ["a", "b"], {"id": 1}, True, ""])
+def test_a_jwt_whose_scenario_id_is_no_id_is_known_by_its_fingerprint(scenario: object) -> None:
+    # Not "None" or "['a', 'b']": two such tokens would look like one agent.
+    token = _jwt({"scenario_id": scenario, "jti": "one"})
+    other = _jwt({"scenario_id": scenario, "jti": "two"})
+    assert scenario_id_of(token).startswith("token-")
+    assert scenario_id_of(token) != scenario_id_of(other)
+    assert scenario_id_of(_jwt({"scenario_id": 42})) == "42"
 
 
 def run_fresh(code: str) -> str:

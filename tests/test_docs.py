@@ -205,7 +205,7 @@ def api_messages(admin: EmulatorAdmin, token: str) -> list[str]:
         admin.add_fault("status", status=status, times=100)
         messages += messages_from(client.get_configuration)
         admin.clear_faults()
-    for kind in ("cut", "malformed", "partial"):
+    for kind in ("cut", "malformed", "partial", "gateway_html"):
         admin.add_fault(kind, times=100)
         messages += messages_from(client.get_configuration)
         admin.clear_faults()
@@ -216,10 +216,12 @@ def api_messages(admin: EmulatorAdmin, token: str) -> list[str]:
 
 
 def transport_messages() -> list[str]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        closed = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    messages = messages_from(QuickchatClient("t", closed, backoff_factor=0.01).get_configuration)
+    # A port held, bound but not listening: refused, and no other process can take it.
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{held.getsockname()[1]}"
+        client = QuickchatClient("t", closed, backoff_factor=0.01)
+        messages = messages_from(client.get_configuration)
     # The other transport failures need a network this machine has not got;
     # their wording comes from one function, called here as the client calls it.
     timeout = (5.0, 10.0)

@@ -304,9 +304,19 @@ def test_preview_with_unknown_inputs_neither_fails_nor_sends(
     assert requests_sent(admin) == []
 
 
-def test_a_new_resource_with_unknown_inputs_previews_as_create(engine: Engine) -> None:
+def test_a_new_resource_with_unknown_inputs_previews_as_create(
+    engine: Engine, admin: EmulatorAdmin
+) -> None:
     plan = engine.plan("ratings", {"conv_rating_active": UNKNOWN, "api_token": UNKNOWN})
     assert plan.action == "create"
+    # Check guesses nothing: the popup follows the unknown, the codes take the default.
+    assert plan.inputs == {
+        "conv_rating_active": UNKNOWN,
+        "conv_rating_popup_active": UNKNOWN,
+        "conv_rating_question_codes": BOTH,
+        "api_token": UNKNOWN,
+    }
+    assert requests_sent(admin) == []
 
 
 BAD_INPUTS = [
@@ -332,6 +342,8 @@ BAD_INPUTS = [
         "conv_rating_question_codes",
     ),
     ({"conv_rating_active": True, "api_token": "  "}, "api_token"),
+    # Pasted from a page that shortened it with an ellipsis: no HTTP header can carry it.
+    ({"conv_rating_active": True, "api_token": "eyJhbGciOi\u2026"}, "api_token"),
     ({"conv_rating_active": True, "base_url": "http://quickchat.example.com"}, "base_url"),
     ({"conv_rating_active": True, "base_url": "app.quickchat.ai"}, "base_url"),
 ]
@@ -470,25 +482,126 @@ def test_per_resource_token_is_recorded_only_under_api_token(
         assert token not in str(entry)
 
 
-def test_tokens_known_only_by_fingerprint_are_replaced_resetting_first(
-    engine: Engine, admin: EmulatorAdmin
+def test_an_opaque_token_rotated_in_stack_config_keeps_the_resource_through_refresh_and_destroy(
+    start_host: Callable[..., PluginHost], admin: EmulatorAdmin, agent: AgentJson
 ) -> None:
-    # Two tokens that are no JWTs may belong to the same agent: writing the new
-    # one first and resetting the old one after would leave that agent off.
-    host = engine.plugin
-    olds = {
-        "conv_rating_active": True,
-        "conv_rating_popup_active": True,
-        "conv_rating_question_codes": ["HELPFUL_THUMBS", "EXPERIENCE_THUMBS"],
-        "scenario_id": scenario_id_of("old-opaque-token"),
-        "base_url": admin.url,
-        "api_token": "old-opaque-token",
+    # A token that is no JWT names no agent, so its successor is taken to be the same
+    # agent's: a rotation, never a replacement that would need the revoked token.
+    scenario = agent["scenario_id"]
+    first = admin.issue_token(scenario, opaque=True)
+    engine = Engine(start_host())
+    engine.plugin.configure({"quickchat:apiToken": first, "quickchat:baseUrl": admin.url})
+    engine.up("ratings", {"conv_rating_active": True})
+    recorded = engine.state["ratings"]
+    assert recorded.id == scenario_id_of(first) == recorded.outputs["scenario_id"]
+
+    # The next run has the rotated token; the old one is revoked.
+    rotated = admin.issue_token(scenario, opaque=True)
+    admin.revoke_token(first)
+    engine.plugin = start_host()
+    engine.plugin.configure({"quickchat:apiToken": rotated, "quickchat:baseUrl": admin.url})
+    requests_sent(admin)
+    assert engine.up("ratings", {"conv_rating_active": True}).action == "same"
+    engine.refresh("ratings")
+    assert engine.state["ratings"].outputs == recorded.outputs
+    engine.destroy("ratings")
+    assert [(e["method"], e["status"], e["scenario_id"]) for e in admin.request_log()] == [
+        ("GET", 200, scenario),
+        ("PATCH", 200, scenario),
+    ]
+    assert config_of(admin, scenario) == DISABLED
+
+
+def test_an_opaque_token_rotated_per_resource_records_the_new_token_and_keeps_the_id(
+    engine: Engine, admin: EmulatorAdmin, agent: AgentJson
+) -> None:
+    first = admin.issue_token(agent["scenario_id"], opaque=True)
+    engine.up("ratings", {"conv_rating_active": True, "api_token": first})
+    rotated = admin.issue_token(agent["scenario_id"], opaque=True)
+    admin.revoke_token(first)
+    requests_sent(admin)
+    plan = engine.up("ratings", {"conv_rating_active": True, "api_token": rotated})
+    assert plan.action == "update" and plan.replaces == []
+    assert requests_sent(admin) == []
+    state = engine.state["ratings"]
+    assert state.outputs["api_token"] == rotated
+    assert state.id == state.outputs["scenario_id"] == scenario_id_of(first)
+    engine.destroy("ratings")
+    assert requests_sent(admin) == ["PATCH 200"]
+    assert config_of(admin, agent["scenario_id"]) == DISABLED
+
+
+def test_a_jwt_after_an_opaque_token_is_replaced_resetting_first(
+    engine: Engine, admin: EmulatorAdmin, agent: AgentJson, token: str
+) -> None:
+    # A token known by its fingerprint and one naming an agent may be the same
+    # agent's: writing the new first and resetting the old after would leave it off.
+    opaque = admin.issue_token(agent["scenario_id"], opaque=True)
+    engine.up("ratings", {"conv_rating_active": True, "api_token": opaque})
+    plan = engine.up("ratings", {"conv_rating_active": True, "api_token": token})
+    assert plan.action == "replace" and plan.replaces == ["api_token"]
+    assert plan.delete_before_replace
+    assert config_of(admin, agent["scenario_id"])["conv_rating_active"] is True
+    assert engine.state["ratings"].id == agent["scenario_id"]
+
+
+def test_an_answer_from_before_an_applied_change_is_checked_and_the_change_recorded(
+    engine: Engine, admin: EmulatorAdmin, agent: AgentJson
+) -> None:
+    # The PATCH applied, but its answer shows the old configuration (a stale cache
+    # or replica): one GET finds the change held, and the up succeeds.
+    admin.add_fault("stale", method="PATCH")
+    engine.up("ratings", {"conv_rating_active": True})
+    assert requests_sent(admin) == ["PATCH 200", "GET 200"]
+    wanted = {**DISABLED, "conv_rating_active": True, "conv_rating_popup_active": True}
+    assert config_of(admin, agent["scenario_id"]) == wanted
+    assert {f: engine.state["ratings"].outputs[f] for f in wanted} == wanted
+
+
+def test_a_failure_other_than_401_on_the_first_token_stops_there(
+    start_host: Callable[..., PluginHost], admin: EmulatorAdmin, agent: AgentJson, token: str
+) -> None:
+    # Two tokens for the agent: the recorded one, and one in the environment. Only a
+    # 401 (that token is dead) moves on to the next; a 404 is the answer for the agent.
+    engine = Engine(start_host({"QUICKCHAT_API_TOKEN": admin.issue_token(agent["scenario_id"])}))
+    engine.plugin.configure({"quickchat:baseUrl": admin.url})
+    engine.up("ratings", {"conv_rating_active": True, "api_token": token})
+    requests_sent(admin)
+    admin.add_fault("status", status=404, method="PATCH")
+    with pytest.raises(ProviderError, match="HTTP 404"):
+        engine.destroy("ratings")
+    assert requests_sent(admin) == ["PATCH 404"]
+    assert "ratings" in engine.state
+    assert config_of(admin, agent["scenario_id"])["conv_rating_active"] is True
+
+
+@pytest.mark.parametrize("moved", ["api_token", "base_url"])
+def test_an_update_that_would_move_the_resource_is_refused_with_nothing_sent(
+    engine: Engine, admin: EmulatorAdmin, agent: AgentJson, token: str, moved: str
+) -> None:
+    # Where the token or base URL was unknown at preview, diff could not ask for a
+    # replacement, and the engine calls update with the values known at last.
+    engine.up("ratings", {"conv_rating_active": True, "api_token": token})
+    old = engine.state["ratings"]
+    other = admin.create_agent()
+    elsewhere = admin.url.replace("127.0.0.1", "localhost")
+    news = {
+        **old.inputs,
+        "conv_rating_question_codes": ["HELPFUL_THUMBS"],
+        "api_token": other["tokens"]["write_all"] if moved == "api_token" else token,
+        "base_url": elsewhere if moved == "base_url" else admin.url,
     }
-    news = {**olds, "api_token": "new-opaque-token"}
-    del news["scenario_id"], news["base_url"]
-    diff = host.diff("ratings", olds["scenario_id"], olds, news, news)
-    assert list(diff.replaces) == ["api_token"]
-    assert diff.deleteBeforeReplace
+    requests_sent(admin)
+    with pytest.raises(ProviderError) as refused:
+        engine.plugin.update("ratings", old.id, old.outputs, news, old.inputs)
+    said = refused.value.details
+    assert "Nothing was sent. Run `pulumi up` again to replace the resource" in said
+    if moved == "api_token":
+        assert f"now belongs to AI Agent {other['scenario_id']!r}" in said
+    else:
+        assert f"The base URL is now {elsewhere!r}" in said
+    assert requests_sent(admin) == []
+    assert config_of(admin, agent["scenario_id"])["conv_rating_question_codes"] == BOTH
 
 
 def test_state_without_a_recorded_agent_falls_back_to_the_id(

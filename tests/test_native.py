@@ -372,13 +372,13 @@ def test_a_revoked_token_says_which_config_key_to_set_in_the_schemas_names(
 def test_many_agents_are_applied_at_once_each_request_on_a_connection_of_its_own(
     start_native: Callable[..., NativePlugin], admin: EmulatorAdmin, emulator: EmulatorProcess
 ) -> None:
-    # Every request is held for a second at Quickchat. Calls served one at a
-    # time, or by a handful of threads, would each reuse a kept-alive
-    # connection; all at once, each needs a connection of its own.
+    # Quickchat holds every request until all 24 have arrived. Calls served one at
+    # a time, or by a handful of threads, would never get there (and each would
+    # reuse a kept-alive connection); all at once, each needs a connection of its own.
     plugin = start_native()
     plugin.configure({"baseUrl": emulator.url})
     agents = [admin.create_agent() for _ in range(24)]
-    admin.set_latency(1.0)
+    admin.set_barrier(len(agents))
     errors: list[BaseException] = []
 
     def create(agent: AgentJson) -> None:
@@ -392,7 +392,7 @@ def test_many_agents_are_applied_at_once_each_request_on_a_connection_of_its_own
         thread.start()
     for thread in threads:
         thread.join()
-    admin.set_latency(0)
+    admin.set_barrier(0)
     assert errors == []
     log = admin.request_log()
     assert len(log) == len(agents)

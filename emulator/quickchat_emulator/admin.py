@@ -28,7 +28,11 @@ class EmulatorAdmin:
     ) -> None:
         self.url = url.rstrip("/")
         self.timeout = timeout
-        self.session = session if session is not None else requests.Session()
+        if session is None:
+            session = requests.Session()
+            # The emulator serves loopback only: a proxy in the environment is not for it.
+            session.trust_env = False
+        self.session = session
 
     def _call(self, method: str, path: str, body: Mapping[str, object] | None = None) -> Any:
         response = self.session.request(
@@ -57,11 +61,19 @@ class EmulatorAdmin:
         self._call("DELETE", f"/agents/{_segment(scenario_id)}")
 
     def issue_token(
-        self, scenario_id: str, scope: Scope = "write_all", expires_in: float | None = None
+        self,
+        scenario_id: str,
+        scope: Scope = "write_all",
+        expires_in: float | None = None,
+        *,
+        opaque: bool = False,
     ) -> str:
+        """A new token for the agent; `opaque` makes it no JWT, with no claims to read."""
         body: dict[str, object] = {"scope": scope}
         if expires_in is not None:
             body["expires_in"] = expires_in
+        if opaque:
+            body["opaque"] = True
         return str(self._call("POST", f"/agents/{_segment(scenario_id)}/tokens", body)["token"])
 
     def revoke_token(self, token: str) -> None:
@@ -129,6 +141,13 @@ class EmulatorAdmin:
         }
         body = {k: v for k, v in options.items() if v is not None}
         return cast(RateLimitsJson, self._call("PUT", "/rate_limits", body))
+
+    def set_barrier(self, parties: int, timeout: float | None = None) -> None:
+        """API requests wait until `parties` of them are in flight at once (0: no more)."""
+        body: dict[str, object] = {"parties": parties}
+        if timeout is not None:
+            body["timeout"] = timeout
+        self._call("PUT", "/barrier", body)
 
     def set_latency(self, seconds: float) -> None:
         """Make every API request wait `seconds` before it is served, as a round trip would."""

@@ -1,10 +1,15 @@
 """Injected faults, and the per-token rate limits.
 
 A fault, queued through the admin API, catches the next request to the public API
-(GET or PATCH, or only the method it names) for `times` requests. `delay`, `cut` and
-`stall` let the API serve and apply the request, then hold up or break its answer;
-`status`, `drop`, `malformed`, `partial` and `contradict` answer instead of the API,
-and the request is not applied.
+(GET or PATCH, or only the method it names) for `times` requests. `delay`, `cut`,
+`stall` and `stale` let the API serve and apply the request, then hold up, break or
+age its answer; the others answer instead of the API, and the request is not applied.
+
+Some stand for what is not Quickchat's own behaviour but reaches a client all the
+same: a gateway's HTML error page (`gateway_html`), a framework's `{"detail": ...}`
+error (`detail_body`), a body of the wrong JSON type (`list_body`, `string_body`), or
+a configuration missing a flag or with a flag that is no boolean (`missing_flag`,
+`string_flag`). README.md lists them all.
 
 The rate limits are Quickchat's: a sliding window per token for reads (GET) and one
 for writes (PATCH).
@@ -19,7 +24,7 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from http import HTTPStatus
-from typing import Literal, TypedDict
+from typing import Literal, TypedDict, get_args
 
 from .answers import (
     ApiFault,
@@ -34,8 +39,7 @@ from .answers import (
     read_string,
 )
 
-FaultKind = Literal["status", "delay", "cut", "stall", "drop", "malformed", "partial", "contradict"]
-FAULT_KINDS: tuple[FaultKind, ...] = (
+FaultKind = Literal[
     "status",
     "delay",
     "cut",
@@ -44,11 +48,38 @@ FAULT_KINDS: tuple[FaultKind, ...] = (
     "malformed",
     "partial",
     "contradict",
+    "stale",
+    "gateway_html",
+    "detail_body",
+    "list_body",
+    "string_body",
+    "missing_flag",
+    "string_flag",
+]
+FAULT_KINDS: tuple[FaultKind, ...] = get_args(FaultKind)
+# Which of the admin body's options each kind takes; any other is refused.
+OPTIONS: dict[str, tuple[str, ...]] = {
+    "status": ("status", "retry_after", "code", "message"),
+    "gateway_html": ("status",),
+    "detail_body": ("status", "message"),
+}
+# nginx's own page for a failed upstream, as a gateway in front of an API serves it.
+GATEWAY_PAGE = (
+    "<html>\r\n<head><title>{status} {phrase}</title></head>\r\n<body>\r\n"
+    "<center><h1>{status} {phrase}</h1></center>\r\n<hr><center>nginx</center>\r\n"
+    "</body>\r\n</html>\r\n"
 )
 
 DEFAULT_READS_PER_MINUTE = 120
 DEFAULT_WRITES_PER_MINUTE = 60
 DEFAULT_WINDOW_SECONDS = 60.0
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
 
 
 def _format_seconds(value: float) -> str:
@@ -78,24 +109,25 @@ class Fault:
     @property
     def served(self) -> bool:
         """Whether the API serves and applies the request, and only its answer suffers."""
-        return self.kind in ("delay", "cut", "stall")
+        return self.kind in ("delay", "cut", "stall", "stale")
 
-    def deliver(self, result: ApiResult) -> ApiResult:
-        """The API's answer to a served request, as this fault lets it reach the client."""
+    def deliver(self, result: ApiResult, before: Mapping[str, object]) -> ApiResult:
+        """The API's answer to a served request, as this fault lets it reach the client.
+        `before` is the agent's configuration as it was before the request."""
         if self.kind == "cut":
             return replace(result, transport="cut")
         if self.kind == "stall":
             return replace(result, transport="stall", stall_seconds=self.delay)
+        if self.kind == "stale" and result.status == 200:
+            # Applied, but answered from a cache or replica that has not seen it yet.
+            return replace(result, json_body=dict(before))
         return result
 
     def answer(self, configuration: Mapping[str, object]) -> ApiResult:
         """The answer in place of the API's. `configuration` is the agent's, to garble."""
         if self.kind == "status":
             code = self.code or code_for_status(self.status)
-            try:
-                message = self.message or HTTPStatus(self.status).phrase
-            except ValueError:
-                message = self.message or "Error"
+            message = self.message or _phrase(self.status)
             headers = {}
             if self.retry_after is not None:
                 headers["Retry-After"] = (
@@ -104,6 +136,15 @@ class Fault:
                     else _format_seconds(self.retry_after)
                 )
             return ApiResult(self.status, error_body(code, message), headers=headers)
+        if self.kind == "gateway_html":
+            page = GATEWAY_PAGE.format(status=self.status, phrase=_phrase(self.status))
+            return ApiResult(self.status, text_body=page, headers={"Content-Type": "text/html"})
+        if self.kind == "detail_body":
+            return ApiResult(self.status, {"detail": self.message or _phrase(self.status)})
+        if self.kind == "list_body":
+            return ApiResult(200, [dict(configuration)])
+        if self.kind == "string_body":
+            return ApiResult(200, "OK")
         if self.kind == "drop":
             return ApiResult(0, transport="drop")
         if self.kind == "malformed":
@@ -115,6 +156,10 @@ class Fault:
         shown = dict(configuration)
         if self.kind == "partial":
             del shown["conv_rating_question_codes"]
+        elif self.kind == "missing_flag":
+            del shown["conv_rating_popup_active"]
+        elif self.kind == "string_flag":
+            shown["conv_rating_active"] = str(configuration["conv_rating_active"]).lower()
         else:  # contradict
             shown["conv_rating_active"] = not configuration["conv_rating_active"]
             shown["conv_rating_popup_active"] = not configuration["conv_rating_popup_active"]
@@ -136,11 +181,17 @@ class Faults:
         kind = body.get("kind")
         if kind not in FAULT_KINDS:
             raise bad_request(f"kind must be one of: {', '.join(FAULT_KINDS)}")
-        if kind != "status":
-            # Silently ignoring these would make a test believe it set up something it did not.
-            misplaced = sorted(k for k in ("status", "retry_after", "code", "message") if k in body)
-            if misplaced:
-                raise bad_request(f"{', '.join(misplaced)} only apply to kind 'status'")
+        # Silently ignoring these would make a test believe it set up something it did not.
+        misplaced = sorted(
+            k
+            for k in ("status", "retry_after", "code", "message")
+            if k in body and k not in OPTIONS.get(str(kind), ())
+        )
+        if misplaced:
+            takers = sorted(k for k, options in OPTIONS.items() if misplaced[0] in options)
+            raise bad_request(
+                f"{', '.join(misplaced)} only apply to kind {' or '.join(map(repr, takers))}"
+            )
         method = body.get("method")
         if method not in (None, "GET", "PATCH"):
             raise bad_request("method must be GET or PATCH (or absent for any)")
@@ -160,7 +211,7 @@ class Faults:
             kind=kind,
             times=read_integer(body, "times", minimum=1) or 1,
             method=method,
-            status=status or 503,
+            status=status or (502 if kind == "gateway_html" else 503),
             retry_after=retry_after,
             delay=delay or 0.0,
             code=read_string(body, "code"),

@@ -9,6 +9,7 @@ answers.py.
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import threading
 import time
@@ -24,6 +25,8 @@ from .answers import (
     check_keys,
     invalid,
     parse_json_object,
+    read_boolean,
+    read_integer,
     read_number,
     read_object,
     read_string,
@@ -154,6 +157,7 @@ class Emulator:
         # Seconds each API request waits before it is served: the real service's
         # round trip, for measuring how a client copes with one.
         self._latency = 0.0
+        self._barrier: threading.Barrier | None = None
         self._log: list[LogEntryJson] = []
         self._next_seq = 1
 
@@ -161,6 +165,8 @@ class Emulator:
 
     def reset(self) -> None:
         with self._lock:
+            if self._barrier is not None:
+                self._barrier.abort()  # nobody waits for requests that will not come
             self._reset_state()
 
     def create_agent(self, body: Mapping[str, object]) -> AgentJson:
@@ -193,14 +199,15 @@ class Emulator:
                 raise ApiFault(404, "NOT_FOUND", f"No agent {scenario_id!r}")
 
     def issue_token(self, scenario_id: str, body: Mapping[str, object]) -> str:
-        check_keys(body, ("scope", "expires_in"))
+        check_keys(body, ("scope", "expires_in", "opaque"))
         scope = body.get("scope")
         if scope not in SCOPES:
             raise bad_request(f"scope must be one of: {', '.join(SCOPES)}")
         expires_in = read_number(body, "expires_in")
+        opaque = read_boolean(body, "opaque") or False
         with self._lock:
             self._agent(scenario_id)
-            return self._tokens.issue(scenario_id, scope, expires_in)
+            return self._tokens.issue(scenario_id, scope, expires_in, opaque=opaque)
 
     def revoke_token(self, body: Mapping[str, object]) -> None:
         check_keys(body, ("token",))
@@ -252,6 +259,21 @@ class Emulator:
             self._latency = seconds
             return {"seconds": self._latency}
 
+    def set_barrier(self, body: Mapping[str, object]) -> dict[str, int]:
+        """From now on API requests wait in groups of `parties`, each let through only
+        once that many are waiting (or `timeout` seconds have passed): a test can know
+        its requests were all in flight at once. `parties` 0 ends it."""
+        check_keys(body, ("parties", "timeout"))
+        parties = read_integer(body, "parties", minimum=0)
+        timeout = read_number(body, "timeout")
+        if parties is None or parties == 1:
+            raise bad_request("parties must be an integer >= 2, or 0 to stop waiting")
+        with self._lock:
+            if self._barrier is not None:
+                self._barrier.abort()  # any still waiting go on
+            self._barrier = threading.Barrier(parties, timeout=timeout or 30.0) if parties else None
+            return {"parties": parties}
+
     # ---- the public API ----------------------------------------------------------------
 
     def handle_api(
@@ -262,28 +284,36 @@ class Emulator:
         body: bytes,
         *,
         connection: int = 0,
+        hold: Callable[[float], None] = time.sleep,
     ) -> ApiResult:
         """Answer one request to Quickchat's API and log it.
 
         `target` is the request target as received (path and query); `headers` map
-        names (any case) to values.
+        names (any case) to values; `hold` waits out latency and delay faults (the
+        server's returns early once the client has hung up).
         """
         path = urlsplit(target).path
         fault: Fault | None = None
         if path == API_PATH and method in ("GET", "PATCH"):
             with self._lock:
+                barrier = self._barrier
+            if barrier is not None:
+                with contextlib.suppress(threading.BrokenBarrierError):
+                    barrier.wait()  # outside the lock, as the others must arrive
+            with self._lock:
                 fault = self._faults.take(method)
                 wait = self._latency + (fault.wait_seconds if fault is not None else 0.0)
             if wait > 0:
                 # Outside the lock: other clients keep being served.
-                time.sleep(wait)
+                hold(wait)
         lowered = {name.lower(): value for name, value in headers.items()}
         with self._lock:
             token, auth_error = self._tokens.identify(lowered.get("authorization"))
             if fault is None or fault.served:
+                before = self._agents.get(token.scenario_id) if token else None
                 result = self._serve(method, path, token, auth_error, body)
                 if fault is not None:
-                    result = fault.deliver(result)
+                    result = fault.deliver(result, (before or Configuration()).to_json())
             else:
                 # A bad or agentless token still gets a plausible body: the fault stands in
                 # for a broken layer in front of the API, which does not know about tokens.

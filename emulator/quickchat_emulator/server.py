@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import json
+import select
 import socket
 import sys
 import threading
@@ -130,8 +131,28 @@ class _Handler(BaseHTTPRequestHandler):
             key = name.lower()
             headers[key] = f"{headers[key]}, {value}" if key in headers else value
         return self.server.emulator.handle_api(
-            self.command, self.path, headers, body, connection=self.connection_number
+            self.command,
+            self.path,
+            headers,
+            body,
+            connection=self.connection_number,
+            hold=self._hold,
         )
+
+    def _hold(self, seconds: float) -> None:
+        """Wait `seconds`, or until the client hangs up (it timed out): so a fault can be
+        far longer than a client's timeout, and a test need not race the two."""
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            readable, _, _ = select.select([self.connection], [], [], min(left, 0.05))
+            if not readable:
+                continue
+            try:
+                if not self.connection.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT):
+                    return  # an orderly close: nobody is waiting any more
+            except OSError:
+                return  # reset
+            time.sleep(min(left, 0.05))  # bytes of a next request: the client is still there
 
     def _read_body(self) -> bytes:
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
@@ -183,6 +204,8 @@ class _Handler(BaseHTTPRequestHandler):
                 return ApiResult(200, emulator.set_rate_limits(body()))
             case "PUT", ["latency"]:
                 return ApiResult(200, emulator.set_latency(body()))
+            case "PUT", ["barrier"]:
+                return ApiResult(200, emulator.set_barrier(body()))
             case "POST", ["reset"]:
                 emulator.reset()
                 return ApiResult(204)
@@ -216,7 +239,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(data[: len(data) // 2])
             self.wfile.flush()
-            time.sleep(result.stall_seconds)
+            self._hold(result.stall_seconds)
             self.close_connection = True
             return
         if result.status != 204:

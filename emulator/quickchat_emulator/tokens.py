@@ -1,8 +1,12 @@
 """API tokens: issued, signed, verified, revoked and expired.
 
 A token is an HS256 JWT whose claims carry `scenario_id`, `scope`, `iat`, `jti` and,
-when it expires, `exp`. The signing key is new for each `Tokens`, so a reset emulator
-knows none of the tokens it gave out before.
+when it expires, `exp`, as Quickchat documents its tokens. The signing key is new for
+each `Tokens`, so a reset emulator knows none of the tokens it gave out before.
+
+An opaque token (`qc_` and random characters, no claims) is issued on request, to try
+what a client does with a token it cannot read an agent from; Quickchat is not known
+to issue them.
 """
 
 from __future__ import annotations
@@ -51,10 +55,19 @@ class Tokens:
         self._secret = secrets.token_bytes(32)
         self._issued: dict[str, Token] = {}
         self._revoked: set[str] = set()
+        self._opaque: dict[str, str] = {}  # opaque token -> its jti
 
-    def issue(self, scenario_id: str, scope: Scope, expires_in: float | None) -> str:
+    def issue(
+        self, scenario_id: str, scope: Scope, expires_in: float | None, *, opaque: bool = False
+    ) -> str:
         now = self._clock()
         jti = secrets.token_hex(16)
+        if opaque:
+            token = "qc_" + secrets.token_urlsafe(32)
+            expires = None if expires_in is None else round(now + expires_in, 3)
+            self._issued[jti] = Token(jti, scenario_id, scope, expires)
+            self._opaque[token] = jti
+            return token
         claims: dict[str, object] = {
             "scenario_id": scenario_id,
             "scope": scope,
@@ -76,6 +89,8 @@ class Tokens:
 
     def _verify(self, token: str) -> Token | None:
         """The token's record if this emulator signed it, whatever its state; else None."""
+        if token in self._opaque:
+            return self._issued[self._opaque[token]]
         parts = token.split(".")
         if len(parts) != 3:
             return None

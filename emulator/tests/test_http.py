@@ -24,7 +24,7 @@ from quickchat_emulator import (
     EmulatorProcess,
     EmulatorServer,
 )
-from quickchat_emulator.rules import API_PATH, SCOPE_MESSAGE
+from quickchat_emulator.rules import API_PATH, SCOPE_MESSAGE, Emulator
 
 DEFAULTS = {
     "conv_rating_active": False,
@@ -306,8 +306,18 @@ def test_latency_makes_every_api_request_wait_until_reset(
 # ---- rate limits -----------------------------------------------------------------------
 
 
-def test_rate_limit_over_http_429_then_free_again_after_the_window(
-    clean_admin: EmulatorAdmin, quickchat_agent: AgentJson, api: str
+def test_rate_limit_over_http_429_then_free_again_after_the_window() -> None:
+    # The emulator's clock moves only when the test moves it: however slow the machine,
+    # the requests all fall inside the window, until it is moved past it.
+    now = [1_000_000.0]
+    with EmulatorServer(Emulator(clock=lambda: now[0])) as server:
+        clean_admin = server.admin
+        quickchat_agent = clean_admin.create_agent("agent-1")
+        _rate_limit_walk(clean_admin, quickchat_agent, server.url + API_PATH, now)
+
+
+def _rate_limit_walk(
+    clean_admin: EmulatorAdmin, quickchat_agent: AgentJson, api: str, now: list[float]
 ) -> None:
     settings = clean_admin.set_rate_limits(reads_per_minute=2, window_seconds=0.5)
     assert settings == {
@@ -327,7 +337,7 @@ def test_rate_limit_over_http_429_then_free_again_after_the_window(
     assert "Retry-After" not in response.headers
     clean_admin.set_rate_limits(send_retry_after=True)
     assert requests.get(api, headers=headers, timeout=5).headers["Retry-After"] == "1"
-    time.sleep(0.55)
+    now[0] += 0.5
     assert requests.get(api, headers=headers, timeout=5).status_code == 200
 
 
@@ -348,7 +358,8 @@ def test_status_fault_is_an_error_body_with_retry_after(
 def test_delay_fault_times_out_a_client_but_the_write_lands(
     clean_admin: EmulatorAdmin, quickchat_agent: AgentJson, api: str
 ) -> None:
-    clean_admin.add_fault("delay", delay=0.5)
+    # Far beyond the client's timeout: the emulator lets go once the client hangs up.
+    clean_admin.add_fault("delay", delay=60)
     with pytest.raises(requests.Timeout):
         requests.patch(api, headers=bearer(write_token(quickchat_agent)), json=ON, timeout=0.1)
     deadline = time.monotonic() + 3
@@ -379,7 +390,7 @@ def test_cut_fault_promises_more_body_than_it_sends_then_closes(
 def test_stall_fault_sends_half_the_body_then_goes_silent(
     clean_admin: EmulatorAdmin, quickchat_agent: AgentJson, api: str
 ) -> None:
-    clean_admin.add_fault("stall", delay=1.0, method="PATCH")
+    clean_admin.add_fault("stall", delay=60, method="PATCH")
     with pytest.raises(requests.exceptions.ConnectionError):  # a read timeout mid-body
         response = requests.patch(
             api, headers=bearer(write_token(quickchat_agent)), json=ON, timeout=0.3, stream=True
@@ -421,6 +432,59 @@ def test_partial_and_contradict_faults_are_200_with_wrong_json(
     contradict = requests.patch(api, headers=headers, json=ON, timeout=5).json()
     assert contradict == {**DEFAULTS, **ON}
     assert clean_admin.get_configuration("agent-1") == DEFAULTS
+
+
+def test_gateway_html_fault_is_nginx_s_page_and_the_request_is_not_applied(
+    clean_admin: EmulatorAdmin, quickchat_agent: AgentJson, api: str
+) -> None:
+    clean_admin.add_fault("gateway_html", method="PATCH")
+    clean_admin.add_fault("gateway_html", status=504)
+    response = requests.patch(api, headers=bearer(write_token(quickchat_agent)), json=ON, timeout=5)
+    assert (response.status_code, response.headers["Content-Type"]) == (502, "text/html")
+    assert "<title>502 Bad Gateway</title>" in response.text
+    assert clean_admin.get_configuration("agent-1") == DEFAULTS
+    response = requests.get(api, headers=bearer(write_token(quickchat_agent)), timeout=5)
+    assert "<title>504 Gateway Timeout</title>" in response.text
+
+
+def test_foreign_and_misshapen_body_faults(
+    clean_admin: EmulatorAdmin, quickchat_agent: AgentJson, api: str
+) -> None:
+    def body_after(kind: str, **options: object) -> tuple[int, object]:
+        clean_admin.add_fault(kind, **options)  # type: ignore[arg-type]
+        response = requests.get(api, headers=bearer(write_token(quickchat_agent)), timeout=5)
+        return response.status_code, response.json()
+
+    assert body_after("detail_body", status=404, message="Not found.") == (
+        404,
+        {"detail": "Not found."},
+    )
+    assert body_after("list_body") == (200, [DEFAULTS])
+    assert body_after("string_body") == (200, "OK")
+    without_popup = {k: v for k, v in DEFAULTS.items() if k != "conv_rating_popup_active"}
+    assert body_after("missing_flag") == (200, without_popup)
+    assert body_after("string_flag") == (200, {**DEFAULTS, "conv_rating_active": "false"})
+    with pytest.raises(EmulatorAdminError, match="status only apply to kind 'detail_body'"):
+        clean_admin.add_fault("list_body", status=500)
+
+
+def test_stale_fault_applies_the_change_and_answers_with_what_was_there_before(
+    clean_admin: EmulatorAdmin, quickchat_agent: AgentJson, api: str
+) -> None:
+    clean_admin.add_fault("stale", method="PATCH")
+    response = requests.patch(api, headers=bearer(write_token(quickchat_agent)), json=ON, timeout=5)
+    assert (response.status_code, response.json()) == (200, DEFAULTS)
+    assert clean_admin.get_configuration("agent-1") == {**DEFAULTS, **ON}
+
+
+def test_an_opaque_token_is_no_jwt_and_works_until_revoked(
+    clean_admin: EmulatorAdmin, quickchat_agent: AgentJson, api: str
+) -> None:
+    token = clean_admin.issue_token("agent-1", opaque=True)
+    assert token.startswith("qc_") and "." not in token
+    assert requests.get(api, headers=bearer(token), timeout=5).json() == DEFAULTS
+    clean_admin.revoke_token(token)
+    assert_error(requests.get(api, headers=bearer(token), timeout=5), 401, "PERMISSION_DENIED")
 
 
 def test_cleared_faults_no_longer_fire(

@@ -83,9 +83,21 @@ def scenario_id_from_token(token: str) -> str | None:
 FINGERPRINT_PREFIX = "token-"
 
 
-def is_fingerprint(agent: str) -> bool:
-    """Whether an agent id is a token's fingerprint rather than a scenario_id."""
-    return agent.startswith(FINGERPRINT_PREFIX)
+def is_fingerprint(agent: object) -> bool:
+    """Whether an agent id is a token's fingerprint rather than a scenario_id (state can
+    hold anything, so anything can be asked)."""
+    return isinstance(agent, str) and agent.startswith(FINGERPRINT_PREFIX)
+
+
+def same_agent(one: object, other: object) -> bool:
+    """Whether two agent ids (`agent_key`s) may name one AI Agent.
+
+    Two fingerprints are taken to: a token that is no JWT names no agent, so a new
+    one can only be told from a rotation by a request, and treating a rotation as a
+    move to another agent would leave nothing able to reset the old one (its token is
+    gone). docs/reference.md says so, and how to move such a resource on purpose.
+    """
+    return one == other or (is_fingerprint(one) and is_fingerprint(other))
 
 
 def agent_key(token: str) -> str:

@@ -22,7 +22,7 @@ import difflib
 import inspect
 from collections import Counter
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pulumi.errors import RunError
@@ -40,6 +40,7 @@ from ._api import (
     is_fingerprint,
     normalize_base_url,
     quotable,
+    same_agent,
     token_problem,
 )
 from .errors import (
@@ -343,9 +344,9 @@ def refuse_known_inputs(
 class Diff:
     """The fields that differ, those of them that need a new resource, and in what order."""
 
-    changed: list[str] = field(default_factory=list)
-    replaces: list[str] = field(default_factory=list)
-    delete_before_replace: bool = False
+    changed: list[str]
+    replaces: list[str]
+    delete_before_replace: bool
 
 
 def diff(olds: Mapping[str, Any], news: Mapping[str, Any]) -> Diff:
@@ -374,10 +375,14 @@ def diff(olds: Mapping[str, Any], news: Mapping[str, Any]) -> Diff:
         found = _settings.find_token(news)
         wanted_agent = agent_key(found.value) if found is not None else None
         recorded_agent = olds.get("scenario_id")
-        if wanted_agent is not None and recorded_agent not in (None, wanted_agent):
+        if (
+            wanted_agent is not None
+            and recorded_agent is not None
+            and not same_agent(wanted_agent, recorded_agent)
+        ):
             replaces.append("api_token")
-            # A token that is no JWT is known only by its fingerprint, so two
-            # such tokens may well be the same agent's.
+            # A token that is no JWT is known only by its fingerprint, so a JWT and
+            # such a token may well be the same agent's.
             agents_known = not (is_fingerprint(wanted_agent) or is_fingerprint(recorded_agent))
         if new_token != olds.get("api_token") or "api_token" in replaces:
             # Same agent, new token (or the token moved to or from stack
@@ -490,13 +495,15 @@ def update(id_: str, olds: Mapping[str, Any], news: Mapping[str, Any]) -> dict[s
     """Write a changed setting: one PATCH; a token rotation alone sends nothing."""
     _refuse_unusable(news)
     client = _settings.connect(news)
-    _refuse_another_agent(olds, id_, client.scenario_id, client.base_url)
+    managed = _refuse_another_agent(olds, id_, client.scenario_id, client.base_url)
     desired = desired_configuration(news)
     if desired.to_api() == {name: olds.get(name) for name in MANAGED_FIELDS}:
         applied = desired  # only the token changed (a rotation): nothing to write
     else:
         applied = _write(client, desired, "pulumi up")
-    return outputs_of(applied, client.scenario_id, client.base_url, news)
+    # The agent recorded stays, so the id and scenario_id agree after an opaque
+    # token's rotation too (its fingerprint changes, the agent does not).
+    return outputs_of(applied, managed, client.base_url, news)
 
 
 def delete(id_: str, olds: Mapping[str, Any]) -> None:
@@ -555,7 +562,7 @@ def _on_recorded_agent(
     """
     managed = recorded.get("scenario_id") or id_
     tokens = _settings.require_tokens(recorded)
-    usable = [t for t in tokens if agent_key(t.value) == managed]
+    usable = [t for t in tokens if same_agent(agent_key(t.value), managed)]
     if not usable:
         found = ", ".join(f"{t.source} for {agent_key(t.value)!r}" for t in tokens)
         if not recorded:
@@ -589,11 +596,12 @@ READ_TOKEN_QUIETLY = "`read -rs QUICKCHAT_API_TOKEN && export QUICKCHAT_API_TOKE
 
 def _refuse_another_agent(
     recorded: Mapping[str, Any], id_: str, scenario_id: str, base_url: str
-) -> None:
+) -> str:
     """Update cannot move a resource: diff replaces for another agent or address,
-    and can miss it only where the token or base URL was unknown at preview."""
-    managed = recorded.get("scenario_id") or id_
-    if managed != scenario_id:
+    and can miss it only where the token or base URL was unknown at preview. The
+    agent the resource manages, where it may stay."""
+    managed: str = recorded.get("scenario_id") or id_
+    if not same_agent(managed, scenario_id):
         raise QuickchatConfigError(
             f"The API token now belongs to AI Agent {scenario_id!r}, but this resource "
             f"manages {managed!r}. Nothing was sent. {RUN_UP_AGAIN}"
@@ -604,3 +612,4 @@ def _refuse_another_agent(
             "The base URL is now another than the one this resource was managed through. "
             f"Nothing was sent. {RUN_UP_AGAIN}"
         )
+    return managed

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.cookiejar import DefaultCookiePolicy
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 import urllib3
@@ -39,6 +40,7 @@ from ._api import (
     DEFAULT_BASE_URL,
     QUESTION_CODES,
     RatingConfiguration,
+    _is_loopback,
     agent_key,
     base_url_problem,
     display_url,
@@ -55,6 +57,7 @@ from .errors import (
     QuickchatRequestError,
     QuickchatResponseError,
     QuickchatTransportError,
+    describe_foreign_body,
     parse_error_body,
     token_settings,
 )
@@ -222,7 +225,10 @@ class QuickchatClient:
         self._session = requests.Session()
         self._session.headers["User-Agent"] = f"pulumi-quickchat/{__version__}"
         self._session.headers["Accept"] = "application/json"
-        self._session.trust_env = False  # no proxy or .netrc credentials slipped in
+        # Not requests' trust_env, which would also take credentials from ~/.netrc: the
+        # proxy settings alone, read here as curl and Go's ProxyFromEnvironment read them.
+        self._session.trust_env = False
+        self._proxies = _proxies_from_environment(self.base_url)
         # The API sets none; refusing them keeps calls independent of each other.
         self._session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
         # No retries in the transport: every retry is the loop's, under one budget.
@@ -338,6 +344,7 @@ class QuickchatClient:
                 method,
                 self.base_url + CONFIGURATION_PATH,
                 auth=self._auth,
+                proxies=self._proxies,
                 json=body,
                 timeout=self._timeout,
                 allow_redirects=False,
@@ -381,6 +388,17 @@ class QuickchatClient:
                 raise _Retryable(unreadable, f"an unexpected body ({exc})") from None
 
 
+def _proxies_from_environment(url: str) -> dict[str, str]:
+    """The proxy HTTPS_PROXY / HTTP_PROXY (or ALL_PROXY) name for `url`, none where
+    NO_PROXY covers its host. As Go's ProxyFromEnvironment, which Terraform's and
+    Pulumi's own providers use, a loopback address (the local emulator) never goes
+    through a proxy."""
+    host = urlsplit(url).hostname
+    if host is None or _is_loopback(host):
+        return {}
+    return dict(requests.utils.get_environ_proxies(url))
+
+
 def _retry_after_seconds(header: str | None) -> float | None:
     """A Retry-After header in seconds (delta-seconds or an HTTP date); None if absent or
     malformed, so that a garbled header means backing off rather than failing."""
@@ -400,10 +418,11 @@ def _retry_after_seconds(header: str | None) -> float | None:
 
 def _api_error(method: str, response: requests.Response) -> QuickchatAPIError:
     try:
-        error_body = response.json()
+        code, message = parse_error_body(response.json())
     except ValueError:
-        error_body = None
-    code, message = parse_error_body(error_body)
+        # Not JSON: a page from a proxy or gateway in front of Quickchat, say. Its title
+        # (nginx's "502 Bad Gateway") tells the user whose answer it was.
+        code, message = None, describe_foreign_body(response.text)
     return QuickchatAPIError(method, CONFIGURATION_PATH, response.status_code, code, message)
 
 

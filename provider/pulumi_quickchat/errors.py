@@ -8,6 +8,7 @@ it.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 # `pulumi config set --secret KEY` with no value prompts for it, so the token
@@ -112,7 +113,7 @@ class QuickchatAPIError(QuickchatRequestError):
         self.status = status
         self.code = code
         self.message = message
-        said = f"{code}: {message}" if code or message else "no error details"
+        said = ": ".join(part for part in (code, message) if part) or "no error details"
         super().__init__(method, path, f"HTTP {status} ({said})", HINTS.get(status, GENERIC_HINT))
         # A 4xx refuses the request, and 503 says it was not served; other 5xx
         # (an internal error, a gateway that lost the answer) may follow a change.
@@ -176,7 +177,13 @@ class QuickchatMismatchError(QuickchatError):
 
 
 def parse_error_body(body: Any) -> tuple[str | None, str | None]:
-    """Quickchat's first error code and message, or (None, None) if the body has none."""
+    """Quickchat's first error code and message, or (None, None) if the body has none.
+
+    A `{"detail": "..."}` body (what Django REST framework and FastAPI answer, which
+    a layer in front of Quickchat may be) gives its detail as the message.
+    """
+    if isinstance(body, dict) and isinstance(body.get("detail"), str):
+        return None, _shown(body["detail"])
     try:
         first = body["errors"]["root"][0]
         code, message = first.get("code"), first.get("message")
@@ -186,3 +193,21 @@ def parse_error_body(body: Any) -> tuple[str | None, str | None]:
         code if isinstance(code, str) else None,
         message if isinstance(message, str) else None,
     )
+
+
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+
+
+def describe_foreign_body(text: str) -> str | None:
+    """What an error body that is not JSON says, in a few words: an HTML page's title,
+    or None. Such a body comes from something in front of Quickchat, not from it."""
+    title = _TITLE.search(text)
+    if title is None or not title[1].strip():
+        return "a page that is not Quickchat's error body" if text.strip() else None
+    return f"a page titled {_shown(title[1])!r}, not from Quickchat itself"
+
+
+def _shown(text: str, limit: int = 120) -> str:
+    """Someone else's words, fit for one line of a message: spaces collapsed, cut short."""
+    words = " ".join(text.split())
+    return words if len(words) <= limit else words[: limit - 1] + "…"

@@ -7,7 +7,7 @@ import json
 import time
 from typing import Any
 
-from quickchat_emulator import EmulatorAdmin
+from quickchat_emulator import EmulatorAdmin, LogEntryJson
 
 
 def requests_sent(admin: EmulatorAdmin) -> list[str]:
@@ -51,15 +51,16 @@ def config_of(admin: EmulatorAdmin, scenario_id: str) -> dict[str, Any]:
     return dict(admin.get_configuration(scenario_id))
 
 
-def wait_for_logged_fault(admin: EmulatorAdmin, kind: str) -> None:
-    """Let a slow request land in this test's log, not the next one's.
+def wait_for_logged_fault(admin: EmulatorAdmin, kind: str, count: int = 1) -> list[LogEntryJson]:
+    """Let slow requests land in this test's log, not the next one's; the log then.
 
     The emulator logs a request when it answers; a delayed one answers after
-    the client's retry has already won.
+    the client's retry has already won (or after the client hung up).
     """
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        if any(entry["fault"] == kind for entry in admin.request_log()):
-            return
+        log = admin.request_log()
+        if sum(entry["fault"] == kind for entry in log) >= count:
+            return log
         time.sleep(0.1)
-    raise AssertionError(f"no {kind!r} request reached the log")
+    raise AssertionError(f"fewer than {count} {kind!r} requests reached the log")
