@@ -8,9 +8,11 @@ whatever version is installed, so the class never moves.
 from __future__ import annotations
 
 import base64
+import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 from pulumi_quickchat import ConversationRatingConfigProvider
 
@@ -26,11 +28,13 @@ PROVIDER_0_1_0 = (
 
 
 def run_fresh(code: str) -> str:
+    """`code` in a new interpreter, with tests/ importable (for support.sdk)."""
     result = subprocess.run(
         [sys.executable, "-c", textwrap.dedent(code)],
         capture_output=True,
         text=True,
         timeout=120,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent)},
     )
     assert result.returncode == 0, result.stderr
     return result.stdout.strip()
@@ -66,7 +70,7 @@ def test_a_fleet_of_hundreds_of_resources_serializes_without_recursion_error() -
     hazard = run_fresh(
         """
         from pulumi.dynamic import ResourceProvider
-        from pulumi.dynamic.dynamic import serialize_provider
+        from support.sdk import serialize_provider
 
         class WithAttributes(ResourceProvider):
             def __init__(self):
@@ -83,7 +87,7 @@ def test_a_fleet_of_hundreds_of_resources_serializes_without_recursion_error() -
     assert hazard == "RecursionError"
     ours = run_fresh(
         """
-        from pulumi.dynamic.dynamic import serialize_provider
+        from support.sdk import serialize_provider
         from pulumi_quickchat import ConversationRatingConfigProvider
 
         for _ in range(1000):
