@@ -13,10 +13,11 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pulumi.output import Unknown
 
 from pulumi_quickchat import _core, _settings
 from pulumi_quickchat._api import DEFAULT_BASE_URL, RatingConfiguration, agent_key
+
+from support.sdk import Unknown
 
 PROPERTIES = set(_core.INPUT_FIELDS)
 

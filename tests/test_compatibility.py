@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -53,11 +55,13 @@ def test_a_jwt_whose_scenario_id_is_no_id_is_known_by_its_fingerprint(scenario: 
 
 
 def run_fresh(code: str) -> str:
+    """`code` in a new interpreter, with tests/ importable (for support.sdk)."""
     result = subprocess.run(
         [sys.executable, "-c", textwrap.dedent(code)],
         capture_output=True,
         text=True,
         timeout=120,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent)},
     )
     assert result.returncode == 0, result.stderr
     return result.stdout.strip()
@@ -93,7 +97,7 @@ def test_a_fleet_of_hundreds_of_resources_serializes_without_recursion_error() -
     hazard = run_fresh(
         """
         from pulumi.dynamic import ResourceProvider
-        from pulumi.dynamic.dynamic import serialize_provider
+        from support.sdk import serialize_provider
 
         class WithAttributes(ResourceProvider):
             def __init__(self):
@@ -110,7 +114,7 @@ def test_a_fleet_of_hundreds_of_resources_serializes_without_recursion_error() -
     assert hazard == "RecursionError"
     ours = run_fresh(
         """
-        from pulumi.dynamic.dynamic import serialize_provider
+        from support.sdk import serialize_provider
         from pulumi_quickchat import ConversationRatingConfigProvider
 
         for _ in range(1000):

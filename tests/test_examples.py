@@ -1,6 +1,6 @@
 """Every example program runs end to end: its own __main__.py, the real plugin host, Quickchat.
 
-No Pulumi CLI here: `support.mock_engine` runs each program under the SDK's
+The stand-in engine: `support.program` runs each program under the SDK's
 mocks and hands its resources to the real plugin host (see that module for
 what is faithful and what stands in for the engine). Each project, the root
 Pulumi.yaml included, walks preview, up, a no-op up, a Dashboard edit found

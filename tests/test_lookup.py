@@ -9,7 +9,6 @@ from typing import Any
 
 import pulumi
 import pytest
-from pulumi.runtime.config import set_all_config
 
 from pulumi_quickchat import (
     GetConversationRatingConfigResult,
@@ -23,7 +22,7 @@ from quickchat_emulator import AgentJson, EmulatorAdmin
 from support.checks import requests_sent
 from support.plugins import Plugin
 from support.program import ProgramStack
-from support.sdk import reset_runtime, wait_for_rpcs
+from support.sdk import reset_runtime, set_config, wait_for_rpcs
 
 EXPECTED_CODES = ["EXPERIENCE_THUMBS"]
 
@@ -46,9 +45,9 @@ def clean_config(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     # No program's runtime (an earlier test's mocks) is left around: the
     # lookup is called here as a plain function, outside any program.
     reset_runtime(preview=False)
-    set_all_config({})
+    set_config({})
     yield
-    set_all_config({})
+    set_config({})
 
 
 def expected(agent: AgentJson, url: str) -> GetConversationRatingConfigResult:
@@ -75,7 +74,7 @@ def test_lookup_reads_the_agent_with_one_get_and_a_read_only_token(
 def test_lookup_finds_token_and_address_in_stack_config(
     admin: EmulatorAdmin, rated_agent: AgentJson
 ) -> None:
-    set_all_config(
+    set_config(
         {"quickchat:apiToken": rated_agent["tokens"]["read_all"], "quickchat:baseUrl": admin.url}
     )
     assert get_conversation_rating_config() == expected(rated_agent, admin.url)

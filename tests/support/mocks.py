@@ -8,7 +8,8 @@ from contextlib import contextmanager
 from typing import Any
 
 import pulumi
-from pulumi.runtime import settings, stack
+
+from support.sdk import reset_runtime, wait_for_rpcs
 
 
 class EchoMocks(pulumi.runtime.Mocks):
@@ -30,16 +31,16 @@ def mocked_program(*, preview: bool) -> Iterator[tuple[asyncio.AbstractEventLoop
     """An event loop of its own with the mocks installed; run outputs on the loop."""
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
-    # As support.mock_engine does for each run: the SDK keeps its root stack
+    # As support.program does for each run: the SDK keeps its root stack
     # resource across programs, and one left by an earlier test belongs to a
     # closed event loop.
-    settings.reset_options(preview=preview)
+    reset_runtime(preview=preview)
     mocks = EchoMocks()
     pulumi.runtime.set_mocks(mocks, preview=preview)
     try:
         yield loop, mocks
         # Let every registration finish (the root stack's, made by set_mocks,
         # among them): a loop closed with work pending would drop it unseen.
-        loop.run_until_complete(stack.wait_for_rpcs())
+        loop.run_until_complete(wait_for_rpcs())
     finally:
         loop.close()

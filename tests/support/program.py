@@ -43,7 +43,7 @@ from typing import Any
 
 import pulumi
 import yaml
-from pulumi.runtime import mocks
+from pulumi.runtime import MockCallArgs, MockResourceArgs
 
 from support.engine import Engine, Options, ResourceState
 from support.plugins import DYNAMIC_TYPE, NATIVE_FUNCTION, NATIVE_TYPE, NativePlugin, Plugin
@@ -180,7 +180,7 @@ class EngineMocks(pulumi.runtime.Mocks):
         self.thread_loops: set[asyncio.AbstractEventLoop] = set()
         self._lock = threading.Lock()
 
-    def call(self, args: mocks.MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]]]:
+    def call(self, args: MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]]]:
         """A function call goes to its provider's plugin as an Invoke."""
         if args.token != NATIVE_FUNCTION:
             raise NotImplementedError(f"this stand-in engine serves no function {args.token}")
@@ -193,7 +193,7 @@ class EngineMocks(pulumi.runtime.Mocks):
         finally:
             asyncio.set_event_loop(loop)
 
-    def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str | None, dict[Any, Any]]:
+    def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[Any, Any]]:
         # The SDK gave this thread an event loop; building gRPC requests
         # unsets it, so it is put back for the SDK.
         loop = asyncio.get_event_loop()
@@ -204,7 +204,7 @@ class EngineMocks(pulumi.runtime.Mocks):
         finally:
             asyncio.set_event_loop(loop)
 
-    def _step(self, args: mocks.MockResourceArgs) -> tuple[str | None, dict[Any, Any]]:
+    def _step(self, args: MockResourceArgs) -> tuple[str | None, dict[Any, Any]]:
         if not args.custom:
             return None, {}  # a component: the engine records it and calls no provider
         inputs = {k: unknowns_as(v, UNKNOWN) for k, v in dict(args.inputs).items() if v is not None}

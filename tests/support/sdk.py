@@ -11,6 +11,8 @@ tests/support is to be looked for here first. What each is for:
 - `settings.reset_options`, `stack.run_pulumi_func`, `stack.wait_for_rpcs`,
   `settings.get_root_resource`, `_sync_await`: running a program to completion
   under the SDK's mocks, as the language host runs one;
+- `set_config`: the program's stack config, as the language host hands it over;
+- `Unknown`: the SDK's type of a value not known until `up`;
 - `mocks.MockMonitor`: the mocks' resource monitor, which sees each
   registration's options (aliases, protect, ...) that `Mocks.new_resource` is
   not given.
@@ -27,6 +29,7 @@ from pulumi.dynamic.dynamic import ResourceProvider, serialize_provider
 from pulumi.output import Unknown
 from pulumi.runtime import mocks, rpc, settings, stack
 from pulumi.runtime._serialization import _serialize
+from pulumi.runtime.config import set_all_config
 from pulumi.runtime.sync_await import _sync_await
 
 CHECKED_AGAINST = "3.272.0"
@@ -84,6 +87,10 @@ def is_secret(value: Any) -> bool:
 
 def unwrap_secret(value: Any) -> Any:
     return rpc.unwrap_rpc_secret(value)
+
+
+def set_config(config: dict[str, str]) -> None:
+    set_all_config(config)
 
 
 def sync_await(awaitable: Awaitable[T]) -> T:

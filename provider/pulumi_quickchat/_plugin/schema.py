@@ -1,7 +1,7 @@
 """The native provider's package schema (GetSchema), and the names it gives each field.
 
 Schema property names are camelCase; the core speaks Quickchat's snake_case.
-`CAMEL` is the one mapping between the two. tests/test_native_schema.py
+`CAMEL` is the one mapping between the two. tests/test_native.py
 validates the schema against Pulumi's package metaschema.
 """
 
