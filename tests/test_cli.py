@@ -264,6 +264,8 @@ def test_cli_import_in_a_python_project_prints_a_python_program(
         f"--out={out}",
     )  # fmt: skip
     program = out.read_text(encoding="utf-8")
-    assert program.startswith("import pulumi\n"), program
-    assert '.ConversationRatingConfig("ratings",' in program, program
+    # The generated SDK's import name (the schema's language.python.packageName), never
+    # pulumi_quickchat, whose ConversationRatingConfig is the dynamic resource.
+    assert program.startswith("import pulumi\nimport pulumi_quickchat_native as quickchat\n")
+    assert 'quickchat.ConversationRatingConfig("ratings",' in program, program
     assert "protect=True" in program, program
