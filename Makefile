@@ -12,7 +12,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: test quickstart bench bench-cli mutation lint venv cli clean
+.PHONY: test quickstart bench bench-cli mutation lint venv cli examples clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,10 +20,14 @@ $(BIN)/python:
 # The emulator is its own distribution (emulator/); the tests, the quick start and the
 # benchmarks all run it. It goes in second: in a venv made before it was split out,
 # upgrading pulumi-quickchat deletes the quickchat-emulator command it used to install.
-$(VENV)/.installed: $(BIN)/python pyproject.toml emulator/pyproject.toml
+# The native resource's Python SDK, generated into sdk/python (scripts/gen_sdk.py), is a
+# distribution of its own, pulumi-quickchat-native, that requires pulumi-quickchat (the
+# plugin): it goes in last.
+$(VENV)/.installed: $(BIN)/python pyproject.toml emulator/pyproject.toml sdk/python/pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	$(BIN)/python -m pip install --quiet -e ./emulator
+	$(BIN)/python -m pip install --quiet -e ./sdk/python
 	touch $@
 
 venv: $(VENV)/.installed
@@ -35,9 +39,15 @@ lint: venv
 	$(BIN)/actionlint .github/workflows/*.yml
 	$(BIN)/zizmor --offline --persona=pedantic --quiet .github/workflows
 
+# examples/typescript and examples/go, from their pinned package-lock.json and go.sum
+# (tests/test_other_languages.py runs them through the real CLI).
+examples:
+	cd examples/typescript && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build
+	cd examples/go && go build -mod=readonly -o bin/quickchat-go .
+
 # In a random order, its seed printed first: rerun one order with --randomly-seed=N
 # (pytest -p no:randomly for the file order).
-test: lint
+test: lint examples
 	$(BIN)/python -m pytest -p randomly
 
 # The tests find what this builds without PATH (tests/support/cli.py); .ci/run builds it
@@ -59,4 +69,4 @@ mutation: venv
 	$(BIN)/python scripts/mutation.py
 
 clean:
-	rm -rf $(VENV) .quickstart
+	rm -rf $(VENV) .quickstart examples/typescript/node_modules examples/typescript/bin examples/go/bin

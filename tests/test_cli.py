@@ -411,11 +411,11 @@ def test_cli_moves_the_dynamic_resource_to_the_native_one_as_docs_native_says_se
     # 1. A backup, then the dynamic resource leaves the state: nothing is sent.
     cli("stack", "export", "--file", str(tmp_path / "backup.json"))
     cli("state", "delete", urns(cli)["ratings"], "--yes", "--non-interactive")
-    # 2. The program moves to pulumi_quickchat.native; Pulumi.yaml names the plugin.
+    # 2. The program moves to pulumi_quickchat_native; Pulumi.yaml names the plugin.
     main = cli.project / "__main__.py"
     main.write_text(
         main.read_text(encoding="utf-8").replace(
-            "import pulumi_quickchat as quickchat", "import pulumi_quickchat.native as quickchat"
+            "import pulumi_quickchat as quickchat", "import pulumi_quickchat_native as quickchat"
         ),
         encoding="utf-8",
     )
@@ -502,12 +502,15 @@ def test_cli_import_prints_a_yaml_program_that_previews_with_no_change(
 def test_cli_import_prints_a_python_program_that_previews_with_no_change(
     tmp_path: Path, admin: EmulatorAdmin, agent: AgentJson, make_cli: Any
 ) -> None:
-    # The program Pulumi prints must use the native resource (pulumi_quickchat.native):
-    # the dynamic one of the same arguments would show a create, and its up a PATCH.
+    # The program Pulumi prints must use the native resource (the generated SDK's import
+    # name, the schema's language.python.packageName): pulumi_quickchat's
+    # ConversationRatingConfig is the dynamic one, which would show a create, and its up a PATCH.
     cli = make_cli(project_of(tmp_path, "import-python", "python", "import pulumi\n", native=True))
     init_stack(cli, native_stack_config(admin, agent))
 
     def save(printed: str) -> None:
+        assert printed.startswith("import pulumi\nimport pulumi_quickchat_native as quickchat\n")
+        assert 'quickchat.ConversationRatingConfig("ratings",' in printed, printed
         (cli.project / "__main__.py").write_text(printed, encoding="utf-8")
 
     import_then_run_what_it_printed(cli, admin, agent, save)
@@ -519,7 +522,7 @@ ENGINE_PROGRAM = """
 import json
 import pulumi
 import pulumi_quickchat as dynamic
-import pulumi_quickchat.native as native
+import pulumi_quickchat_native as native
 
 config = pulumi.Config()
 codes = json.loads(config.get("codes") or '["HELPFUL_THUMBS"]')

@@ -17,7 +17,9 @@ from support.checks import requests_sent
 from support.cli import Cli, cli_env, requires_cli
 
 pytestmark = requires_cli()
-PACKAGE = Path(__file__).resolve().parents[1] / "provider" / "pulumi_quickchat"
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "provider" / "pulumi_quickchat"
+SDK = ROOT / "sdk" / "python"
 PLUGIN_DIR = Path(sys.executable).parent  # pulumi-resource-quickchat
 
 
@@ -47,6 +49,22 @@ def test_cli_a_pre_release_registers_and_creates_through_the_native_sdk(
     version_file.write_text(
         version_file.read_text().replace('__version__ = "0.1.0"', '__version__ = "0.2.0rc1"')
     )
+    # The generated SDK registers the version of its installed distribution: install it
+    # there at 0.2.0rc1, as gen-sdk writes a pre-release (pyproject PEP 440, its
+    # pulumi-plugin.json semver).
+    sdk = shutil.copytree(
+        SDK, tmp_path / "sdk", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info")
+    )
+    for path, old, new in [
+        ("pyproject.toml", 'version = "0.1.0"', 'version = "0.2.0rc1"'),
+        ("pulumi_quickchat_native/pulumi-plugin.json", '"0.1.0"', '"0.2.0-rc.1"'),
+    ]:
+        (sdk / path).write_text((sdk / path).read_text().replace(old, new))
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+         "--target", str(release), str(sdk)],
+        check=True, capture_output=True, timeout=300,
+    )  # fmt: skip
     project = tmp_path / "project"
     project.mkdir()
     (project / "Pulumi.yaml").write_text(
@@ -63,7 +81,7 @@ def test_cli_a_pre_release_registers_and_creates_through_the_native_sdk(
     (project / "__main__.py").write_text(
         textwrap.dedent(
             """
-            import pulumi_quickchat.native as quickchat
+            import pulumi_quickchat_native as quickchat
 
             quickchat.ConversationRatingConfig("ratings", conv_rating_active=True)
             """

@@ -46,7 +46,7 @@ quickchat.ConversationRatingConfig(
 )
 """
 NATIVE_PROGRAM = DYNAMIC_PROGRAM.replace(
-    "import pulumi_quickchat as quickchat", "import pulumi_quickchat.native as quickchat"
+    "import pulumi_quickchat as quickchat", "import pulumi_quickchat_native as quickchat"
 )
 
 

@@ -484,9 +484,9 @@ def test_pulumi_import_prints_a_python_program_importing_the_native_sdk() -> Non
     from pulumi_quickchat._plugin.schema import SCHEMA
 
     package = SCHEMA["language"]["python"]["packageName"]
-    assert package == "pulumi_quickchat.native"
+    assert package == "pulumi_quickchat_native"
     native_sdk = importlib.import_module(package)
-    assert native_sdk.ConversationRatingConfig.__module__.startswith("pulumi_quickchat.native.")
+    assert native_sdk.ConversationRatingConfig.__module__.startswith("pulumi_quickchat_native.")
 
 
 @pytest.mark.parametrize(

@@ -287,6 +287,7 @@ def test_one_version_for_both_distributions_and_the_plugin(tmp_path: Path) -> No
     from quickchat_emulator import __version__ as emulator_version
 
     assert __version__ == emulator_version
+    # The engine's semver; each generated SDK's version follows it (tests/test_sdk.py).
     assert SCHEMA["version"] == semver(__version__)
     release = [sys.executable, str(ROOT / "scripts" / "check_release.py"), f"v{__version__}"]
     # Until CHANGELOG.md has this version's heading, the release check stops the tag ...

@@ -13,7 +13,7 @@ from pathlib import Path
 import agents_file
 import pulumi
 
-import pulumi_quickchat.native as quickchat
+import pulumi_quickchat_native as quickchat
 
 config = pulumi.Config()
 fleet = agents_file.load(Path(__file__).resolve().parent / config.get("agentsFile", "agents.toml"))

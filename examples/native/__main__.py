@@ -14,7 +14,7 @@ provider and a token per resource (`api_token=`), as examples/fleet does.
 
 import pulumi
 
-import pulumi_quickchat.native as quickchat
+import pulumi_quickchat_native as quickchat
 
 config = pulumi.Config()
 quickchat_config = pulumi.Config("quickchat")

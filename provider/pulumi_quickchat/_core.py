@@ -1,7 +1,7 @@
 """The ConversationRatingConfig resource's rules and lifecycle, shared by both front ends.
 
 The dynamic provider (`conversation_rating.py`) and the native plugin
-(`native/`) are thin translations of this module: they map their SDK's
+(`_plugin/`) are thin translations of this module: they map their SDK's
 requests to these functions and the results back, and decide nothing. Fields
 go by Quickchat's own names (snake_case); unknown values, during a preview,
 are `pulumi.output.Unknown`.

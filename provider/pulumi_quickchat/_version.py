@@ -2,11 +2,12 @@
 
 `__version__` is PEP 440 (what pip and PyPI read). The Pulumi engine parses the
 version every registration and invoke carries, and the plugin's, as strict semver
-(pulumi/pulumi `pkg/resource/deploy/source_eval.go`), so the native SDK, the plugin
-and its schema send `semver()`, converted as generated SDKs convert it
-(pkg/codegen/python's `_utilities.py` template, `_get_semver_version`).
-scripts/check_release.py refuses a release whose version has no semver form. This
-module imports nothing of the package, so scripts can load it alone.
+(pulumi/pulumi `pkg/resource/deploy/source_eval.go`), so the plugin and its schema
+send `semver()`, converted the way the generated Python SDK's
+`_utilities._get_semver_version` reads it back from the installed distribution
+(tests/test_sdk.py holds the two together). scripts/check_release.py refuses a
+release whose version has no semver form. This module imports nothing of the
+package, so scripts can load it alone.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ def semver(version: str = __version__) -> str:
     if match is None:
         raise ValueError(
             f"version {version!r} has no semver form for the Pulumi engine: use X.Y.Z, "
-            "optionally with aN, bN, rcN or .devN"
+            "X.Y.ZaN, X.Y.ZbN, X.Y.ZrcN or X.Y.Z.devN (provider/pulumi_quickchat/_version.py)"
         )
     major, minor, patch, tag, number, dev = match.groups()
     if tag is not None:

@@ -3,7 +3,7 @@
 A thin front end: `ConversationRatingConfigProvider` hands every step to the
 shared core (`_core.py`, where the rules and the lifecycle live) and
 translates the answers into `pulumi.dynamic`'s types; `ConversationRatingConfig`
-is the typed resource programs import. The native plugin (`native/`) is the
+is the typed resource programs import. The native plugin (`_plugin/`) is the
 other front end of the same core.
 
 Compatibility: `pulumi_quickchat.conversation_rating.ConversationRatingConfigProvider`

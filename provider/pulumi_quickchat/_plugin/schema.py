@@ -3,6 +3,12 @@
 Schema property names are camelCase; the core speaks Quickchat's snake_case.
 `CAMEL` is the one mapping between the two. tests/test_native.py
 validates the schema against Pulumi's package metaschema.
+
+The SDKs under sdk/ are generated from it (scripts/gen_sdk.py), so what they need to
+read well lives here: descriptions, and a `language` section per SDK. It names no
+`pluginDownloadURL` on purpose: the plugin comes with `pip install pulumi-quickchat`
+(the Python SDK requires it), never from a download, and a program in another language
+names the plugin's folder in Pulumi.yaml (docs/native.md).
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ import json
 from typing import Any
 
 from .._api import DEFAULT_BASE_URL, QUESTION_CODES
-from .._version import semver
+from .._version import __version__, semver
 
 PACKAGE = "quickchat"
 RESOURCE_TYPE = "quickchat:index:ConversationRatingConfig"
@@ -64,15 +70,34 @@ _SETTING = ["convRatingActive", "convRatingPopupActive", "convRatingQuestionCode
 SCHEMA: dict[str, Any] = {
     "name": PACKAGE,
     "displayName": "Quickchat",
-    "version": semver(),
+    # Semver for the engine, from the one PEP 440 version (_version.py); each SDK's
+    # package version follows it (respectSchemaVersion).
+    "version": semver(__version__),
     "description": "Manage the Conversation Rating setting of Quickchat AI Agents.",
     "keywords": ["pulumi", "quickchat", "category/utility", "kind/native"],
     "license": "Apache-2.0",
-    # Where each language finds this package's SDK. `pulumi import` prints a program
-    # that imports this (pkg/codegen/python/gen_program.go): without it, Python's
-    # would import `pulumi_quickchat`, whose ConversationRatingConfig is the dynamic
-    # resource, and the pasted program would create a dynamic twin.
-    "language": {"python": {"packageName": "pulumi_quickchat.native"}},
+    "language": {
+        "python": {
+            # Its own import name, so that the program `pulumi import` prints
+            # (pkg/codegen/python/gen_program.go imports packageName) creates the native
+            # resource; `pulumi_quickchat.ConversationRatingConfig` stays the dynamic one.
+            "packageName": "pulumi_quickchat_native",
+            "respectSchemaVersion": True,
+            "pyproject": {"enabled": True},
+            "pythonRequires": ">=3.11",
+            # The plugin, pulumi-resource-quickchat, is in this distribution.
+            "requires": {"pulumi-quickchat": f"=={__version__}"},
+        },
+        "nodejs": {
+            "packageName": "@pulumi-quickchat/quickchat",
+            "respectSchemaVersion": True,
+        },
+        "go": {
+            "importBasePath": "github.com/pulumi-quickchat/pulumi-quickchat/sdk/go/quickchat",
+            "respectSchemaVersion": True,
+            "generateResourceContainerTypes": True,
+        },
+    },
     "config": {
         "variables": {
             "apiToken": {

@@ -1,0 +1,2 @@
+// Manage the Conversation Rating setting of Quickchat AI Agents.
+package quickchat
