@@ -73,7 +73,7 @@ Without the CLI, these work now, from this checkout:
   1. A local Quickchat: .venv/bin/quickchat-emulator --demo  (it prints the demo agent's token)
   2. The client against it, in .venv/bin/python:
 {textwrap.indent(CLIENT_SNIPPET, " " * 7)}
-  3. Every test (none needs the CLI; 6 to 8 minutes): make test"""
+  3. Every test (about 12 minutes; those that need the CLI say why they skip): make test"""
 
 DEMO_AGENT = "demo-agent"
 STACK = "dev"
