@@ -31,8 +31,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from pulumi_quickchat._api import DISABLED_DEFAULTS
-from pulumi_quickchat._plugin.schema import CAMEL
+from pulumi_quickchat._core import DISABLED_DEFAULTS
+from pulumi_quickchat._declaration import OUTPUTS
 from quickchat_emulator import EmulatorAdmin, EmulatorProcess
 
 from support.engine import Engine
@@ -176,7 +176,7 @@ def native_fleet(base_url: str, parallel: int) -> Fleet:
         plugin.configure({"baseUrl": base_url})
         return plugin
 
-    return Fleet(start, parallel, names=CAMEL)
+    return Fleet(start, parallel, names={f.name: f.schema_name for f in OUTPUTS})
 
 
 def cpu_seconds(pid: int | str) -> float:

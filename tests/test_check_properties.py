@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pulumi_quickchat import _core, _settings
+from pulumi_quickchat import _core
 from pulumi_quickchat._api import DEFAULT_BASE_URL, RatingConfiguration, agent_key
 
+from support.configured import WITH_TOKEN
 from support.sdk import Unknown
 
 PROPERTIES = set(_core.INPUT_FIELDS)
@@ -48,17 +48,10 @@ recorded = st.builds(
 )
 
 
-@pytest.fixture(autouse=True, scope="module")
-def stack_config() -> Iterator[None]:
-    _settings.configure({"quickchat:apiToken": "a-token"})
-    yield
-    _settings.configure({})
-
-
 @settings(max_examples=1500, deadline=None)
 @given(programs)
 def test_check_never_crashes_and_names_only_real_properties(news: dict[str, Any]) -> None:
-    inputs, failures = _core.check(news)
+    inputs, failures = _core.check(news, (), WITH_TOKEN)
     properties = [failure.field for failure in failures]
     assert len(properties) == len(set(properties)), "one failure per property"
     for failure in failures:
@@ -76,7 +69,7 @@ def test_check_never_crashes_and_names_only_real_properties(news: dict[str, Any]
 def test_diff_never_crashes_and_replaces_only_for_agent_or_address(
     olds: dict[str, Any], news: dict[str, Any]
 ) -> None:
-    result = _core.diff(olds, news)
+    result = _core.diff(olds, news, WITH_TOKEN)
     assert set(result.changed) <= PROPERTIES
     assert set(result.replaces) <= {"api_token", "base_url"} & set(result.changed)
     # A setting is reported exactly when the program asks for another value than the
@@ -105,16 +98,18 @@ valid_programs = st.builds(
 def test_diff_after_an_up_reports_nothing_and_one_edit_reports_that_edit(
     program: dict[str, Any], edited: str
 ) -> None:
-    inputs, failures = _core.check(program)
+    inputs, failures = _core.check(program, (), WITH_TOKEN)
     assert failures == []
     agent = agent_key(inputs.get("api_token", "a-token"))
     recorded = _core.outputs_of(
         _core.desired_configuration(inputs), agent, DEFAULT_BASE_URL, inputs
     )
-    assert _core.diff(recorded, inputs) == _core.Diff([], [], delete_before_replace=True)
+    assert _core.diff(recorded, inputs, WITH_TOKEN) == _core.Diff(
+        [], [], delete_before_replace=True
+    )
     # The Dashboard changes one setting; the next up must put it back.
     drifted = {**recorded, edited: _other_than(recorded[edited])}
-    assert _core.diff(drifted, inputs).changed == [edited]
+    assert _core.diff(drifted, inputs, WITH_TOKEN).changed == [edited]
 
 
 def _other_than(value: Any) -> Any:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import socket
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,6 @@ import pytest
 import requests
 
 from pulumi_quickchat import (
-    ConversationRatingConfigProvider,
     QuickchatClient,
     QuickchatError,
     RatingConfiguration,
@@ -33,12 +32,13 @@ from pulumi_quickchat.client import _describe_transport_error, worst_case_second
 from pulumi_quickchat.errors import GENERIC_HINT, HINTS
 from quickchat_emulator import EmulatorAdmin
 
+from support.configured import configured_provider, stack_config
 from support.plugins import NativePlugin, ProviderError
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 TROUBLESHOOTING = DOCS / "troubleshooting.md"
 REFERENCE = DOCS / "reference.md"
-A_TOKEN = {"quickchat:apiToken": "a-token"}
+A_TOKEN = {"api_token": "a-token"}
 
 
 @dataclass(frozen=True)
@@ -110,7 +110,7 @@ CHECK_CASES = [
         ON,
         "api_token",
         "the token from stack config quickchat:apiToken is empty",
-        config={"quickchat:apiToken": " \n"},
+        config={"api_token": " \n"},
     ),
     CheckCase({**ON, "base_url": 5}, "base_url", "must be a URL string"),
     CheckCase({**ON, "base_url": "quickchat.ai"}, "base_url", "must be an absolute https:// URL"),
@@ -135,11 +135,7 @@ CHECK_CASES = [
 
 
 def check_failures(case: CheckCase) -> list[_core.CheckFailure]:
-    _settings.configure(case.config)
-    try:
-        return _core.check(case.news)[1]
-    finally:
-        _settings.configure({})
+    return _core.check(case.news, (), stack_config(**case.config))[1]
 
 
 @pytest.fixture(autouse=True)
@@ -181,13 +177,6 @@ def messages_from(action: Callable[[], object]) -> list[str]:
     raise AssertionError(f"{action} raised nothing")
 
 
-@pytest.fixture
-def config_with_token() -> Iterator[None]:
-    _settings.configure(A_TOKEN)
-    yield
-    _settings.configure({})
-
-
 def check_messages() -> list[str]:
     # The engine prints `property FIELD value V has a problem: REASON`; the table
     # lists each as `FIELD: REASON`.
@@ -211,7 +200,7 @@ def api_messages(admin: EmulatorAdmin, token: str) -> list[str]:
         admin.clear_faults()
     admin.add_fault("contradict", method="PATCH")
     desired = RatingConfiguration(True, True, ["HELPFUL_THUMBS"])
-    messages += messages_from(lambda: _core._write(client, desired, "pulumi up"))
+    messages += messages_from(lambda: _core._write(client, desired, "pulumi up", stack_config()))
     return messages
 
 
@@ -238,15 +227,14 @@ def transport_messages() -> list[str]:
 def guard_messages(admin: EmulatorAdmin, token: str, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     news = {"conv_rating_active": True, "api_token": token, "base_url": admin.url}
     olds = {**news, "scenario_id": "another-agent", "base_url": admin.url}
-    update = ConversationRatingConfigProvider().update
-    messages = messages_from(lambda: update("id", olds, news))
+    provider = configured_provider({})
+    messages = messages_from(lambda: provider.update("id", olds, news))
     olds = {**news, "scenario_id": scenario_id_of(token), "base_url": "https://x"}
-    messages += messages_from(lambda: update("id", olds, news))
+    messages += messages_from(lambda: provider.update("id", olds, news))
     recorded = {**news, "scenario_id": "another-agent"}
-    messages += messages_from(lambda: ConversationRatingConfigProvider().delete("id", recorded))
-    _settings.configure({"quickchat:apiToken": token, "quickchat:baseUrl": admin.url})
-    messages += messages_from(lambda: _core.read("another-agent", {}))  # an import
-    _settings.configure({})
+    messages += messages_from(lambda: provider.delete("id", recorded))
+    config = stack_config(api_token=token, base_url=admin.url)
+    messages += messages_from(lambda: _core.read("another-agent", {}, config))  # an import
     messages += messages_from(lambda: QuickchatClient(" "))
     messages += messages_from(lambda: QuickchatClient("t", "http://quickchat.example"))
     monkeypatch.delenv("QUICKCHAT_API_TOKEN", raising=False)

@@ -15,7 +15,6 @@ from pulumi_quickchat import (
     QuickchatAPIError,
     QuickchatConfigError,
     get_conversation_rating_config,
-    get_conversation_rating_config_output,
 )
 from quickchat_emulator import AgentJson, EmulatorAdmin
 
@@ -139,47 +138,39 @@ def test_lookup_runs_during_preview_too_as_a_data_source(
     assert requests_sent(admin) == ["GET 200"]
 
 
-class AgentMocks(pulumi.runtime.Mocks):
-    """A unit test's mocks, answering the provider function as the native plugin would."""
+class CountingMocks(pulumi.runtime.Mocks):
+    """A unit test's mocks, counting the provider functions they are asked for."""
 
     def __init__(self) -> None:
-        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.calls: list[str] = []
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         return "id", dict(args.inputs)
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[Any]]:
-        self.calls.append((args.token, dict(args.args)))
-        return {
-            "scenarioId": "mocked-agent",
-            "baseUrl": "https://app.quickchat.ai",
-            "convRatingActive": True,
-            "convRatingPopupActive": True,
-            "convRatingQuestionCodes": ["EXPERIENCE_THUMBS"],
-        }, []
+        self.calls.append(args.token)
+        return {}, []
 
 
-def test_under_mocks_the_lookup_is_a_function_call_the_tests_mocks_answer(
-    admin: EmulatorAdmin,
+def test_under_mocks_the_lookup_is_still_the_plain_function_that_reads_quickchat(
+    admin: EmulatorAdmin, rated_agent: AgentJson
 ) -> None:
-    # How users unit-test programs: pulumi.runtime.set_mocks, no network.
+    # The product knows no test harness: under pulumi.runtime.set_mocks the lookup is
+    # what it is in every run, one GET from the program (docs/reference.md says how a
+    # unit test replaces it), never a provider function the mocks answer.
     requests_sent(admin)
-    mocks = AgentMocks()
+    mocks = CountingMocks()
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     try:
         reset_runtime(preview=False)
         pulumi.runtime.set_mocks(mocks, preview=False)
-        result = get_conversation_rating_config(api_token="a-token")
-        output = get_conversation_rating_config_output(api_token=pulumi.Output.secret("b-token"))
-        from_output = loop.run_until_complete(output.future())
+        result = get_conversation_rating_config(
+            api_token=rated_agent["tokens"]["read_all"], base_url=admin.url
+        )
         loop.run_until_complete(wait_for_rpcs())
     finally:
         loop.close()
-    assert result.scenario_id == from_output.scenario_id == "mocked-agent"
-    assert result.conv_rating_question_codes == ["EXPERIENCE_THUMBS"]
-    assert mocks.calls == [
-        ("quickchat:index:getConversationRatingConfig", {"apiToken": "a-token"}),
-        ("quickchat:index:getConversationRatingConfig", {"apiToken": "b-token"}),
-    ]
-    assert requests_sent(admin) == []
+    assert result == expected(rated_agent, admin.url)
+    assert mocks.calls == []
+    assert requests_sent(admin) == ["GET 200"]

@@ -28,7 +28,7 @@ from pulumi.runtime import proto
 from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc
 
 from pulumi_quickchat import __version__
-from pulumi_quickchat._plugin.schema import CAMEL, SCHEMA
+from pulumi_quickchat._plugin.schema import SCHEMA
 from quickchat_emulator import AgentJson, EmulatorAdmin, EmulatorProcess
 
 from support.checks import config_of, requests_sent
@@ -87,17 +87,28 @@ def test_the_schema_is_valid_against_pulumis_package_metaschema(native: NativePl
     assert list(validator.iter_errors(broken)) != []
 
 
-def test_the_schema_names_every_field_the_core_has_and_marks_the_token_secret() -> None:
+# The names every program in another language writes: a rename breaks them all.
+WIRE_NAMES = {
+    "convRatingActive",
+    "convRatingPopupActive",
+    "convRatingQuestionCodes",
+    "apiToken",
+    "baseUrl",
+    "scenarioId",
+}
+
+
+def test_the_schema_names_every_field_as_programs_write_it_and_marks_the_token_secret() -> None:
     resource = SCHEMA["resources"]["quickchat:index:ConversationRatingConfig"]
     inputs, outputs = resource["inputProperties"], resource["properties"]
-    assert set(outputs) == set(CAMEL.values())
-    assert set(inputs) == set(CAMEL.values()) - {"scenarioId"}
+    assert set(outputs) == WIRE_NAMES
+    assert set(inputs) == WIRE_NAMES - {"scenarioId"}
     assert resource["requiredInputs"] == ["convRatingActive"]
     assert inputs["apiToken"]["secret"] and outputs["apiToken"]["secret"]
     assert SCHEMA["provider"]["inputProperties"]["apiToken"]["secret"]
     assert SCHEMA["config"]["variables"]["apiToken"]["secret"]
     function = SCHEMA["functions"]["quickchat:index:getConversationRatingConfig"]
-    assert set(function["outputs"]["properties"]) == set(CAMEL.values()) - {"apiToken"}
+    assert set(function["outputs"]["properties"]) == WIRE_NAMES - {"apiToken"}
 
 
 # --- the lifecycle table ------------------------------------------------------------------
@@ -362,7 +373,7 @@ def test_a_revoked_token_says_which_config_key_to_set_in_the_schemas_names(
     with pytest.raises(ProviderError) as failed:
         native_engine.destroy("ratings")
     assert "HTTP 401" in failed.value.details
-    assert "the resource's `apiToken`" in failed.value.details
+    assert "`apiToken` outside Python" in failed.value.details
     assert "ratings" in native_engine.state  # kept, so destroy can run again
 
 

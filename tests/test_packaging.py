@@ -72,7 +72,15 @@ def test_the_provider_wheel_ships_the_typed_package_and_no_emulator(tmp_path: Pa
     wheel = build_wheel(ROOT, ("pyproject.toml", "README.md", "LICENSE"), "provider", tmp_path)
     assert wheel.name.startswith("pulumi_quickchat-")
     names, metadata, entry_points = wheel_contents(wheel)
-    for module in ("__init__", "client", "errors", "_settings", "_core", "conversation_rating"):
+    for module in (
+        "__init__",
+        "_declaration",
+        "client",
+        "errors",
+        "_settings",
+        "_core",
+        "conversation_rating",
+    ):
         assert f"pulumi_quickchat/{module}.py" in names
     assert "pulumi_quickchat/py.typed" in names
     assert not any(name.startswith("pulumi_quickchat/emulator") for name in names)

@@ -21,12 +21,12 @@ from pulumi_quickchat import (
     QuickchatConfigError,
     QuickchatTransportError,
     _core,
-    _settings,
 )
 from pulumi_quickchat._api import CONFIGURATION_PATH, base_url_problem
 from quickchat_emulator import AgentJson, EmulatorAdmin, EmulatorProcess
 
 from support.checks import requests_sent
+from support.configured import WITH_TOKEN
 from support.engine import CheckFailed, Engine
 from support.plugins import NativePlugin, PluginHost, ProviderError
 from support.sdk import UNKNOWN, secret
@@ -38,9 +38,7 @@ ON = {"conv_rating_active": True}
 def stack_token(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.delenv("QUICKCHAT_API_TOKEN", raising=False)
     monkeypatch.delenv("QUICKCHAT_API_BASE_URL", raising=False)
-    _settings.configure({"quickchat:apiToken": "a-token"})
     yield
-    _settings.configure({})
 
 
 @pytest.mark.parametrize(
@@ -96,7 +94,7 @@ def test_a_permanent_local_error_is_never_retried(
 
 def test_forty_thousand_codes_are_refused_in_one_short_message() -> None:
     codes = ["HELPFUL_THUMBS"] * 40_000
-    _, failures = _core.check({**ON, "conv_rating_question_codes": codes})
+    _, failures = _core.check({**ON, "conv_rating_question_codes": codes}, (), WITH_TOKEN)
     assert [f.reason for f in failures] == [
         "lists 40000 question codes, more than the 100 accepted "
         "(Quickchat knows 2: HELPFUL_THUMBS, EXPERIENCE_THUMBS)"
@@ -107,7 +105,7 @@ def test_forty_thousand_codes_are_refused_in_one_short_message() -> None:
 def test_a_megabyte_string_is_refused_without_being_repeated(field: str) -> None:
     huge = "A" * 1_000_000
     value = [huge] if field == "conv_rating_question_codes" else huge
-    _, failures = _core.check({**ON, field: value})
+    _, failures = _core.check({**ON, field: value}, (), WITH_TOKEN)
     assert [f.field for f in failures] == [field]
     assert len(failures[0].reason) < 200, failures[0].reason
     assert "AAAAAAAA" not in failures[0].reason
@@ -115,7 +113,7 @@ def test_a_megabyte_string_is_refused_without_being_repeated(field: str) -> None
 
 def test_duplicates_among_the_bound_of_codes_are_named_once() -> None:
     codes = ["HELPFUL_THUMBS", "EXPERIENCE_THUMBS"] * 50
-    _, failures = _core.check({**ON, "conv_rating_question_codes": codes})
+    _, failures = _core.check({**ON, "conv_rating_question_codes": codes}, (), WITH_TOKEN)
     assert [f.reason for f in failures] == [
         "lists EXPERIENCE_THUMBS, HELPFUL_THUMBS more than once; list each code once"
     ]

@@ -13,17 +13,17 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pulumi_quickchat import _core, _settings
-from pulumi_quickchat._plugin.schema import CAMEL
+from pulumi_quickchat import _core
+from pulumi_quickchat._declaration import schema_name
 from quickchat_emulator import AgentJson, EmulatorAdmin
 
+from support.configured import WITH_TOKEN
 from support.plugins import NativePlugin, PluginHost, ProviderError
 from support.sdk import is_secret, secret
 
@@ -55,14 +55,6 @@ EXAMPLES = settings(
 )
 
 
-@pytest.fixture(autouse=True)
-def stack_token(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.delenv("QUICKCHAT_API_TOKEN", raising=False)
-    _settings.configure({"quickchat:apiToken": "a-token"})
-    yield
-    _settings.configure({})
-
-
 def assert_unquoted(*texts: str) -> None:
     for text in texts:
         assert MARK not in text, text
@@ -75,7 +67,7 @@ def test_check_never_quotes_a_secret_or_anything_derived_from_it(
 ) -> None:
     name, value = placement
     news = {"conv_rating_active": active, name: value}
-    _, failures = _core.check(news, hidden={name})
+    _, failures = _core.check(news, {name}, WITH_TOKEN)
     assert_unquoted(*(f.reason for f in failures))
 
 
@@ -85,13 +77,13 @@ def test_check_never_quotes_a_value_that_looks_like_a_token_even_when_not_secret
     name: str, token_like: str
 ) -> None:
     for value in (token_like, [token_like]):
-        _, failures = _core.check({"conv_rating_active": True, name: value})
+        _, failures = _core.check({"conv_rating_active": True, name: value}, (), WITH_TOKEN)
         assert_unquoted(*(f.reason for f in failures))
 
 
 def test_a_secret_boolean_is_not_told_by_the_popup_rule() -> None:
     news = {"conv_rating_active": True, "conv_rating_popup_active": False}
-    _, failures = _core.check(news, hidden={"conv_rating_active"})
+    _, failures = _core.check(news, {"conv_rating_active"}, WITH_TOKEN)
     assert failures[0].reason == (
         "must equal conv_rating_active (Quickchat requires the popup "
         "to be on exactly when rating is on): set it to the same value or leave it out"
@@ -99,7 +91,7 @@ def test_a_secret_boolean_is_not_told_by_the_popup_rule() -> None:
 
 
 def native_props(name: str, value: Any) -> dict[str, Any]:
-    props: dict[str, Any] = {"convRatingActive": True, CAMEL[name]: secret(value)}
+    props: dict[str, Any] = {"convRatingActive": True, schema_name(name): secret(value)}
     return props
 
 
@@ -126,7 +118,7 @@ def test_every_native_path_keeps_secrets_out_of_its_answers(
             lambda: native.update("ratings", agent["scenario_id"], recorded, props, {}),
         ]
         if name in ("api_token", "base_url"):
-            config = {CAMEL[name]: secret(value)}
+            config = {schema_name(name): secret(value)}
             calls.append(lambda: native.check_config({}, config))
             calls.append(lambda: native.invoke(config))
         for call in calls:

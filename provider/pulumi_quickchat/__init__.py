@@ -10,14 +10,14 @@ underscore are private and may change in any release.
 
 from typing import TYPE_CHECKING, Any
 
-from ._api import (
+from ._api import agent_key as scenario_id_of
+from ._core import QuickchatInputError
+from ._declaration import (
     DEFAULT_BASE_URL,
     DEFAULT_QUESTION_CODES,
     QUESTION_CODES,
     RatingConfiguration,
 )
-from ._api import agent_key as scenario_id_of
-from ._core import QuickchatInputError
 from ._version import __version__
 from .conversation_rating import ConversationRatingConfig, ConversationRatingConfigProvider
 from .errors import (

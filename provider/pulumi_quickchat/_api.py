@@ -12,51 +12,25 @@ import hashlib
 import ipaddress
 import json
 import re
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-DEFAULT_BASE_URL = "https://app.quickchat.ai"
+from ._declaration import DEFAULT_BASE_URL, QUESTION_CODES, RatingConfiguration
+
+__all__ = ["DEFAULT_BASE_URL", "QUESTION_CODES", "RatingConfiguration"]  # re-exported
+
 CONFIGURATION_PATH = "/v1/api/conversation_ratings/configuration"
 
-# The documented question codes; the default list is both, in this order.
-QUESTION_CODES: tuple[str, ...] = ("HELPFUL_THUMBS", "EXPERIENCE_THUMBS")
-DEFAULT_QUESTION_CODES: tuple[str, ...] = QUESTION_CODES
+# Bound on any string read, so that checking it stays small whatever arrives: a JWT or a
+# URL fits in a few hundred characters.
+MAX_TEXT_LENGTH = 4096
 
 
-@dataclass(frozen=True)
-class RatingConfiguration:
-    """An AI Agent's Conversation Rating setting, as Quickchat reports it."""
-
-    conv_rating_active: bool
-    conv_rating_popup_active: bool
-    # A list, as in Quickchat's JSON and in the resource's outputs, so that a
-    # comparison with a list literal means what it says.
-    conv_rating_question_codes: list[str]
-
-    @classmethod
-    def from_api(cls, body: Any) -> RatingConfiguration:
-        """Parse Quickchat's JSON; ValueError names what is missing or mistyped."""
-        if not isinstance(body, dict):
-            raise ValueError(f"expected a JSON object, got {type(body).__name__}")
-        for flag in ("conv_rating_active", "conv_rating_popup_active"):
-            if not isinstance(body.get(flag), bool):
-                raise ValueError(f"`{flag}` is missing or not a boolean")
-        codes = body.get("conv_rating_question_codes")
-        if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
-            raise ValueError("`conv_rating_question_codes` is missing or not a list of strings")
-        return cls(body["conv_rating_active"], body["conv_rating_popup_active"], list(codes))
-
-    def to_api(self) -> dict[str, Any]:
-        return {
-            "conv_rating_active": self.conv_rating_active,
-            "conv_rating_popup_active": self.conv_rating_popup_active,
-            "conv_rating_question_codes": list(self.conv_rating_question_codes),
-        }
-
-
-# The state `pulumi destroy` leaves behind: collection off, the default questions.
-DISABLED_DEFAULTS = RatingConfiguration(False, False, list(DEFAULT_QUESTION_CODES))
+def text_problem(value: Any) -> str | None:
+    """The one short message for a string past the bound; the value is not repeated."""
+    if isinstance(value, str) and len(value) > MAX_TEXT_LENGTH:
+        return f"is {len(value)} characters long, more than the {MAX_TEXT_LENGTH} accepted"
+    return None
 
 
 def scenario_id_from_token(token: str) -> str | None:
@@ -130,7 +104,10 @@ def quotable(value: str, hidden: bool = False) -> bool:
 
 
 def token_problem(token: str) -> str | None:
-    """Why a token cannot be used, or None. Never quotes the token."""
+    """Why a token cannot be used, or None: the one check of a token, wherever it comes
+    from. Never quotes the token."""
+    if problem := text_problem(token):
+        return problem
     if not token.strip():
         return "is empty"
     if _WHITESPACE.search(token):
@@ -195,14 +172,19 @@ def _host_problem(host: str) -> str | None:
     return None
 
 
-def base_url_problem(base_url: str, *, quote: bool = True) -> str | None:
-    """Why a base URL cannot be used, or None; `quote` False keeps any part of it out of
-    the answer (for a value that arrived secret).
+def base_url_problem(
+    base_url: str, *, quote: bool = True, token_field: str = "api_token"
+) -> str | None:
+    """Why a base URL cannot be used, or None: the one check of a base URL, wherever it
+    comes from. `quote` False keeps any part of it out of the answer (for a value that
+    arrived secret); `token_field` is where the caller's users put a token.
 
     Plain http would send the token in clear, so it is allowed only for
     loopback addresses (such as the local emulator). What requests would refuse
     to send is refused here, at check, rather than by every attempt of `up`.
     """
+    if problem := text_problem(base_url):
+        return problem
     if _WHITESPACE.search(base_url) or not base_url.isprintable():
         # urlsplit strips or keeps them; requests refuses them (InvalidURL).
         return (
@@ -219,7 +201,7 @@ def base_url_problem(base_url: str, *, quote: bool = True) -> str | None:
     if parts.scheme not in ("https", "http") or not host:
         return "must be an absolute https:// URL, such as https://app.quickchat.ai"
     if parts.username or parts.password:
-        return "must not contain credentials; the token goes in api_token"
+        return f"must not contain credentials; the token goes in {token_field}"
     if parts.query or parts.fragment:
         return "must not contain a query string or fragment"
     if host_problem := _host_problem(host):

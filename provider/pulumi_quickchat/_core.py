@@ -28,21 +28,25 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from pulumi.errors import RunError
 from pulumi.output import Output, Unknown
 
-from . import _settings
 from ._api import (
-    DEFAULT_QUESTION_CODES,
-    DISABLED_DEFAULTS,
-    QUESTION_CODES,
-    RatingConfiguration,
+    MAX_TEXT_LENGTH,
     agent_key,
     base_url_problem,
     display_url,
     is_fingerprint,
-    normalize_base_url,
     quotable,
     same_agent,
     token_problem,
 )
+from ._declaration import (
+    CONNECTION_NAMES,
+    INPUT_NAMES,
+    INPUTS,
+    QUESTION_CODES,
+    SETTING_NAMES,
+    RatingConfiguration,
+)
+from ._settings import Found, ProviderConfig, client_for
 from .errors import (
     QuickchatAPIError,
     QuickchatConfigError,
@@ -56,11 +60,11 @@ if TYPE_CHECKING:
 Result = TypeVar("Result")
 
 # The fields Quickchat stores, which the resource manages, in Quickchat's order.
-MANAGED_FIELDS = ("conv_rating_active", "conv_rating_popup_active", "conv_rating_question_codes")
+MANAGED_FIELDS = SETTING_NAMES
 # Inputs that say which agent, reached where. Another agent or another address
 # is another configuration, so a change of either is a replacement.
-CONNECTION_FIELDS = ("api_token", "base_url")
-INPUT_FIELDS = MANAGED_FIELDS + CONNECTION_FIELDS
+CONNECTION_FIELDS = CONNECTION_NAMES
+INPUT_FIELDS = INPUT_NAMES
 
 
 # A value not known until up; pulumi's class takes no arguments but is untyped.
@@ -74,10 +78,9 @@ def is_unknown(value: Any) -> bool:
 
 # --- check: one validator per field, before any request ------------------------------------
 
-# Bounds on what check reads, so that its work stays small whatever arrives: Quickchat
-# documents two question codes, and a JWT or a URL fits in a few hundred characters.
+# Bound on what check reads, so that its work stays small whatever arrives: Quickchat
+# documents two question codes (strings are bounded by MAX_TEXT_LENGTH).
 MAX_QUESTION_CODES = 100
-MAX_TEXT_LENGTH = 4096
 
 
 @dataclass(frozen=True)
@@ -93,12 +96,15 @@ class CheckFailure:
 @dataclass(frozen=True)
 class _Facts:
     """What a validator reads: the inputs, which of them may not be quoted (those that
-    arrived secret, or every one where the front end cannot tell), and the stack config
-    to look settings up in (None: what `configure` received)."""
+    arrived secret, or every one where the front end cannot tell), and the provider's
+    settings, which also say how the caller names each field."""
 
     inputs: Mapping[str, Any]
     hidden: frozenset[str]
-    stack_config: Mapping[str, Any] | None
+    config: ProviderConfig
+
+    def name(self, field: str) -> str:
+        return self.config.name(field)
 
 
 def _describe(value: Any, hidden: bool = False) -> str:
@@ -134,13 +140,6 @@ def _code_problem(code: Any, hidden: bool) -> str | None:
     return f"unknown question code {code!r} (known codes: {known}){hint}"
 
 
-def text_problem(value: Any) -> str | None:
-    """The one short message for a string past the bound; the value is not repeated."""
-    if isinstance(value, str) and len(value) > MAX_TEXT_LENGTH:
-        return f"is {len(value)} characters long, more than the {MAX_TEXT_LENGTH} accepted"
-    return None
-
-
 def _check_conv_rating_active(facts: _Facts) -> str | None:
     active = facts.inputs.get("conv_rating_active")
     if active is None:
@@ -160,14 +159,11 @@ def _check_conv_rating_popup_active(facts: _Facts) -> str | None:
         hidden = "conv_rating_popup_active" in facts.hidden
         return f"must be true or false, got {_describe(popup, hidden)}"
     if isinstance(active, bool) and popup != active:
-        if facts.hidden & {"conv_rating_active", "conv_rating_popup_active"}:
-            return (
-                "must equal conv_rating_active (Quickchat requires the popup to be on exactly "
-                "when rating is on): set it to the same value or leave it out"
-            )
+        either_hidden = facts.hidden & {"conv_rating_active", "conv_rating_popup_active"}
+        value = "the same value" if either_hidden else str(active).lower()
         return (
-            "must equal conv_rating_active (Quickchat requires the popup to be on exactly "
-            f"when rating is on): set it to {str(active).lower()} or leave it out"
+            f"must equal {facts.name('conv_rating_active')} (Quickchat requires the popup to "
+            f"be on exactly when rating is on): set it to {value} or leave it out"
         )
     return None
 
@@ -198,8 +194,8 @@ def _check_conv_rating_question_codes(facts: _Facts) -> str | None:
         return f"lists {listed} more than once; list each code once"
     if not codes and facts.inputs.get("conv_rating_active") is True:
         return (
-            "is empty while conv_rating_active is true: list at least one question "
-            f"({', '.join(QUESTION_CODES)}), or leave it out for the default"
+            f"is empty while {facts.name('conv_rating_active')} is true: list at least one "
+            f"question ({', '.join(QUESTION_CODES)}), or leave it out for the default"
         )
     return None
 
@@ -210,14 +206,21 @@ def _check_api_token(facts: _Facts) -> str | None:
         return None
     if token is not None and not isinstance(token, str):
         return "must be a string holding a Quickchat API token"
-    if problem := text_problem(token):
-        return problem
-    found = _settings.find_token(facts.inputs, facts.stack_config)
+    found = facts.config.find_token(facts.inputs)
     if found is None:
-        return f"no Quickchat API token found: set {token_settings()}"
-    if problem := text_problem(found.value) or token_problem(found.value):
-        return f"the token from {found.source} {problem}"  # never the value: it is a secret
+        return f"no Quickchat API token found: set {token_settings(facts.config.resource_token)}"
+    return _token_reason(found)
+
+
+def _token_reason(found: Found) -> str | None:
+    if problem := token_problem(found.value):
+        return f"the token{_from(found)} {problem}"  # never the value: it is a secret
     return None
+
+
+def _from(found: Found) -> str:
+    """Where a setting came from, where the message's field does not already say it."""
+    return f" from {found.source}" if found.source else ""
 
 
 def _check_base_url(facts: _Facts) -> str | None:
@@ -227,17 +230,21 @@ def _check_base_url(facts: _Facts) -> str | None:
         return None
     if base_url is not None and not isinstance(base_url, str):
         return f"must be a URL string, got {_describe(base_url, hidden)}"
-    found = _settings.find_base_url(facts.inputs, facts.stack_config)
-    if problem := text_problem(found.value):
-        return f"the base URL from {found.source} {problem}"
+    found = facts.config.find_base_url(facts.inputs)
     # Quoted only where it is the resource's own, plain value: a setting from elsewhere
     # is named by its source, whose secrecy this process does not know.
-    quoted = found.value == base_url and quotable(display_url(base_url), hidden)
-    if problem := base_url_problem(found.value, quote=quoted):
-        if quoted:
-            return f"{display_url(found.value)!r} from {found.source} {problem}"
-        return f"the base URL from {found.source} {problem}"
-    return None
+    return _base_url_reason(found, facts, quoted=found.value == base_url and not hidden)
+
+
+def _base_url_reason(found: Found, facts: _Facts, *, quoted: bool) -> str | None:
+    """The one wording of an unusable base URL: quoted where `quoted` and fit to quote,
+    else named by where it came from."""
+    shown = display_url(found.value)
+    quoted = quoted and len(found.value) <= MAX_TEXT_LENGTH and quotable(shown)
+    problem = base_url_problem(found.value, quote=quoted, token_field=facts.name("api_token"))
+    if problem is None:
+        return None
+    return f"{repr(shown) if quoted else 'the base URL'}{_from(found)} {problem}"
 
 
 VALIDATORS: dict[str, Callable[[_Facts], str | None]] = {
@@ -250,14 +257,24 @@ VALIDATORS: dict[str, Callable[[_Facts], str | None]] = {
 
 
 def with_defaults(news: Mapping[str, Any]) -> dict[str, Any]:
-    """The program's inputs, completed: the popup follows `conv_rating_active` (Quickchat
-    requires the two equal) and the questions default to the documented list."""
+    """The program's inputs, completed with each declared default: the popup follows
+    `conv_rating_active` (Quickchat requires the two equal), the questions default to the
+    documented list. A required input stays, None if not given, for its check to name."""
     inputs = {name: news[name] for name in INPUT_FIELDS if news.get(name) is not None}
-    active = inputs["conv_rating_active"] = news.get("conv_rating_active")
-    if isinstance(active, bool) or is_unknown(active):
-        # Not a value that fails its own check: the failure belongs to that field alone.
-        inputs.setdefault("conv_rating_popup_active", active)
-    inputs.setdefault("conv_rating_question_codes", list(DEFAULT_QUESTION_CODES))
+    for field in INPUTS:
+        facts = field.facts
+        if facts.required:
+            inputs[field.name] = news.get(field.name)
+        elif field.name in inputs:
+            continue
+        elif facts.default is not None:
+            default = facts.default  # a list, given as a tuple so that no caller shares it
+            inputs[field.name] = list(default) if isinstance(default, tuple) else default
+        elif facts.default_from is not None:
+            source = inputs.get(facts.default_from)
+            if isinstance(source, field.type) or is_unknown(source):
+                # Not a value that fails its own check: the failure belongs to that field.
+                inputs[field.name] = source
     return inputs
 
 
@@ -265,15 +282,14 @@ def derived_secrets(news: Mapping[str, Any], secret: Collection[str]) -> set[str
     """The inputs check returns secret: those that arrived secret, and each default copied
     from one (the popup takes conv_rating_active's value when it is not given)."""
     derived = set(secret)
-    if "conv_rating_active" in secret and news.get("conv_rating_popup_active") is None:
-        derived.add("conv_rating_popup_active")
+    for field in INPUTS:
+        if field.facts.default_from in secret and news.get(field.name) is None:
+            derived.add(field.name)
     return derived
 
 
 def check(
-    news: Mapping[str, Any],
-    hidden: Collection[str] = (),
-    stack_config: Mapping[str, Any] | None = None,
+    news: Mapping[str, Any], hidden: Collection[str], config: ProviderConfig
 ) -> tuple[dict[str, Any], list[CheckFailure]]:
     """The inputs with defaults filled in, and one failure per field that cannot be used.
 
@@ -282,17 +298,34 @@ def check(
     secret) names the field and the rule, never the value; nor is a value that
     looks like a token, or a long one, ever quoted. The work is linear in the
     input, and bounded: MAX_QUESTION_CODES codes, MAX_TEXT_LENGTH characters a
-    string. `stack_config` is where settings are looked up (default: what
-    `configure` received).
+    string. `config` is the provider's settings, looked in after the inputs.
     """
     inputs = with_defaults(news)
-    facts = _Facts(inputs, frozenset(derived_secrets(news, hidden)), stack_config)
+    facts = _Facts(inputs, frozenset(derived_secrets(news, hidden)), config)
     failures = [
         CheckFailure(name, problem)
         for name, validate in VALIDATORS.items()
         if (problem := validate(facts))
     ]
     return inputs, failures
+
+
+def check_config(
+    given: Mapping[str, Any], hidden: Collection[str], config: ProviderConfig
+) -> list[CheckFailure]:
+    """The provider's own settings `given`, checked by the rules a resource's token and
+    base URL follow, in the same words (`config` says how its users name fields)."""
+    facts = _Facts({}, frozenset(hidden), config)
+    failures = []
+    token, base_url = given.get("api_token"), given.get("base_url")
+    # No source is named: the failure's field is the setting itself.
+    if isinstance(token, str) and (reason := _token_reason(Found(token, ""))):
+        failures.append(CheckFailure("api_token", reason))
+    if isinstance(base_url, str):
+        quoted = "base_url" not in hidden
+        if reason := _base_url_reason(Found(base_url, ""), facts, quoted=quoted):
+            failures.append(CheckFailure("base_url", reason))
+    return failures
 
 
 # --- the same checks in the program, for what it gives plainly -----------------------------
@@ -323,7 +356,7 @@ def as_known(value: Any) -> Any:
 def refuse_known_inputs(
     what: str,
     news: Mapping[str, Any],
-    stack_config: Mapping[str, Any],
+    config: ProviderConfig,
     fields: Collection[str] = INPUT_FIELDS,
     hidden: Collection[str] = ("api_token",),
 ) -> None:
@@ -331,7 +364,7 @@ def refuse_known_inputs(
     values in a program are not secret, so the messages quote them as check does (the
     token never, nor anything in `hidden`)."""
     known = {name: as_known(value) for name, value in news.items()}
-    _, failures = check(known, hidden, stack_config)
+    _, failures = check(known, hidden, config)
     failures = [failure for failure in failures if failure.field in fields]
     if failures:
         raise QuickchatInputError(what, failures)
@@ -349,7 +382,7 @@ class Diff:
     delete_before_replace: bool
 
 
-def diff(olds: Mapping[str, Any], news: Mapping[str, Any]) -> Diff:
+def diff(olds: Mapping[str, Any], news: Mapping[str, Any], config: ProviderConfig) -> Diff:
     """Compare checked inputs with the outputs recorded at the last up or refresh.
 
     Outputs hold what Quickchat reported, so an edit made in the Dashboard
@@ -363,7 +396,7 @@ def diff(olds: Mapping[str, Any], news: Mapping[str, Any]) -> Diff:
     if is_unknown(news.get("base_url")):
         changed.append("base_url")  # where to is not known until up; update checks it
     else:
-        wanted_url = normalize_base_url(_settings.find_base_url(news).value)
+        wanted_url = config.address(news)
         if olds.get("base_url") is not None and wanted_url != olds["base_url"]:
             changed.append("base_url")
             replaces.append("base_url")
@@ -372,7 +405,7 @@ def diff(olds: Mapping[str, Any], news: Mapping[str, Any]) -> Diff:
     if is_unknown(new_token):
         changed.append("api_token")  # which agent is not known until up; update checks it
     else:
-        found = _settings.find_token(news)
+        found = config.find_token(news)
         wanted_agent = agent_key(found.value) if found is not None else None
         recorded_agent = olds.get("scenario_id")
         if (
@@ -410,70 +443,64 @@ def diff(olds: Mapping[str, Any], news: Mapping[str, Any]) -> Diff:
 
 def desired_configuration(inputs: Mapping[str, Any]) -> RatingConfiguration:
     """The configuration checked inputs ask for (check filled in every default)."""
-    return RatingConfiguration(
-        inputs["conv_rating_active"],
-        inputs["conv_rating_popup_active"],
-        list(inputs["conv_rating_question_codes"]),
-    )
+    return RatingConfiguration.from_api({name: inputs[name] for name in MANAGED_FIELDS})
 
 
 def outputs_of(
-    config: RatingConfiguration, scenario_id: str, base_url: str, inputs: Mapping[str, Any]
+    setting: RatingConfiguration, scenario_id: str, base_url: str, inputs: Mapping[str, Any]
 ) -> dict[str, Any]:
     """The resource's outputs: Quickchat's values, the agent, the address, and the token
     when it was given per resource (both front ends mark it secret), so that refresh and
     destroy find it again."""
-    outs: dict[str, Any] = {**config.to_api(), "scenario_id": scenario_id, "base_url": base_url}
+    outs: dict[str, Any] = {**setting.to_api(), "scenario_id": scenario_id, "base_url": base_url}
     if isinstance(inputs.get("api_token"), str):
         outs["api_token"] = inputs["api_token"]
     return outs
 
 
-def planned_outputs(inputs: Mapping[str, Any]) -> dict[str, Any]:
+def planned_outputs(inputs: Mapping[str, Any], config: ProviderConfig) -> dict[str, Any]:
     """The outputs an up would record, worked out without a request, for a preview that
     calls create or update (the native plugin's). The agent is read from the token, so a
     preview names it; what is not known yet stays unknown."""
     outs: dict[str, Any] = {name: inputs.get(name) for name in MANAGED_FIELDS}
     token, base_url = inputs.get("api_token"), inputs.get("base_url")
-    found = None if is_unknown(token) else _settings.find_token(inputs)
+    found = None if is_unknown(token) else config.find_token(inputs)
     outs["scenario_id"] = agent_key(found.value) if found is not None else UNKNOWN
-    outs["base_url"] = (
-        base_url
-        if is_unknown(base_url)
-        else normalize_base_url(_settings.find_base_url(inputs).value)
-    )
+    outs["base_url"] = base_url if is_unknown(base_url) else config.address(inputs)
     if token is not None:
         outs["api_token"] = token
     return outs
 
 
-def _refuse_unusable(inputs: Mapping[str, Any]) -> None:
+def _refuse_unusable(inputs: Mapping[str, Any], config: ProviderConfig) -> None:
     """Send nothing that check would refuse, nor a guess for an input still unknown (a
     token from elsewhere, a default): the engine checks first, but a write is the last
     place to catch it. Values are not quoted: which arrived secret is not known here."""
-    unknown = [name for name in INPUT_FIELDS if is_unknown(inputs.get(name))]
+    unknown = [config.name(name) for name in INPUT_FIELDS if is_unknown(inputs.get(name))]
     if unknown:
         raise QuickchatConfigError(
             f"{', '.join(unknown)} still unknown when `pulumi up` came to write it: the "
             "engine could not compute the value. Nothing was sent. Check the resource or "
             "output it comes from, then run `pulumi up` again."
         )
-    facts = _Facts(with_defaults(inputs), frozenset(INPUT_FIELDS), None)
+    facts = _Facts(with_defaults(inputs), frozenset(INPUT_FIELDS), config)
     sent = (*MANAGED_FIELDS, "base_url")
-    problems = [f"{name}: {p}" for name in sent if (p := VALIDATORS[name](facts))]
+    problems = [f"{config.name(name)}: {p}" for name in sent if (p := VALIDATORS[name](facts))]
     if problems:
         raise QuickchatConfigError(f"{'; '.join(problems)}. Nothing was sent.")
 
 
-def create(inputs: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+def create(inputs: Mapping[str, Any], config: ProviderConfig) -> tuple[str, dict[str, Any]]:
     """Adopt the agent the token names and write the desired state over it: one PATCH."""
-    _refuse_unusable(inputs)
-    client = _settings.connect(inputs)
-    applied = _write(client, desired_configuration(inputs), "pulumi up")
+    _refuse_unusable(inputs, config)
+    client = config.connect(inputs)
+    applied = _write(client, desired_configuration(inputs), "pulumi up", config)
     return client.scenario_id, outputs_of(applied, client.scenario_id, client.base_url, inputs)
 
 
-def read(id_: str, recorded: Mapping[str, Any]) -> tuple[str, dict[str, Any], dict[str, Any]]:
+def read(
+    id_: str, recorded: Mapping[str, Any], config: ProviderConfig
+) -> tuple[str, dict[str, Any], dict[str, Any]]:
     """What Quickchat has now, as outputs and as the inputs that would ask for it: one GET.
 
     `recorded` are the outputs of the last step, or nothing at all for an
@@ -483,7 +510,7 @@ def read(id_: str, recorded: Mapping[str, Any]) -> tuple[str, dict[str, Any], di
     """
     scenario_id = recorded.get("scenario_id") or id_
     live, base_url = _on_recorded_agent(
-        recorded, id_, lambda client: (client.get_configuration(), client.base_url)
+        recorded, id_, config, lambda client: (client.get_configuration(), client.base_url)
     )
     outs = outputs_of(live, scenario_id, base_url, recorded)
     # Inputs follow what Quickchat has, so a refresh leaves none stale.
@@ -491,46 +518,53 @@ def read(id_: str, recorded: Mapping[str, Any]) -> tuple[str, dict[str, Any], di
     return id_ or scenario_id, outs, inputs
 
 
-def update(id_: str, olds: Mapping[str, Any], news: Mapping[str, Any]) -> dict[str, Any]:
+def update(
+    id_: str, olds: Mapping[str, Any], news: Mapping[str, Any], config: ProviderConfig
+) -> dict[str, Any]:
     """Write a changed setting: one PATCH; a token rotation alone sends nothing."""
-    _refuse_unusable(news)
-    client = _settings.connect(news)
+    _refuse_unusable(news, config)
+    client = config.connect(news)
     managed = _refuse_another_agent(olds, id_, client.scenario_id, client.base_url)
     desired = desired_configuration(news)
     if desired.to_api() == {name: olds.get(name) for name in MANAGED_FIELDS}:
         applied = desired  # only the token changed (a rotation): nothing to write
     else:
-        applied = _write(client, desired, "pulumi up")
+        applied = _write(client, desired, "pulumi up", config)
     # The agent recorded stays, so the id and scenario_id agree after an opaque
     # token's rotation too (its fingerprint changes, the agent does not).
     return outputs_of(applied, managed, client.base_url, news)
 
 
-def delete(id_: str, olds: Mapping[str, Any]) -> None:
+# What `pulumi destroy` leaves behind: rating off, every other field its default.
+DISABLED_DEFAULTS = desired_configuration(with_defaults({"conv_rating_active": False}))
+
+
+def delete(id_: str, olds: Mapping[str, Any], config: ProviderConfig) -> None:
     """Put the agent back to disabled defaults: one PATCH.
 
     Any failure raises, so the resource stays in state and destroy can be run again.
     """
     _on_recorded_agent(
-        olds, id_, lambda client: _write(client, DISABLED_DEFAULTS, "pulumi destroy")
+        olds,
+        id_,
+        config,
+        lambda client: _write(client, DISABLED_DEFAULTS, "pulumi destroy", config),
     )
 
 
-def lookup(
-    inputs: Mapping[str, Any], stack_config: Mapping[str, Any] | None = None, *, argument: str
-) -> dict[str, Any]:
+def lookup(inputs: Mapping[str, Any], config: ProviderConfig, *, argument: str) -> dict[str, Any]:
     """An agent's setting as Quickchat reports it now, for the read-only lookup: one GET,
     nothing recorded. `argument` names where the caller takes a token."""
-    facts = _Facts(inputs, frozenset(INPUT_FIELDS), stack_config)
+    facts = _Facts(inputs, frozenset(INPUT_FIELDS), config)
     if problem := _check_base_url(facts):  # quoting nothing: it may have arrived secret
-        raise QuickchatConfigError(f"base_url: {problem}. Nothing was sent.")
-    client = _settings.connect(inputs, stack_config, argument=argument)
+        raise QuickchatConfigError(f"{config.name('base_url')}: {problem}. Nothing was sent.")
+    client = config.connect(inputs, argument)
     live = client.get_configuration()
     return {**live.to_api(), "scenario_id": client.scenario_id, "base_url": client.base_url}
 
 
 def _write(
-    client: QuickchatClient, desired: RatingConfiguration, command: str
+    client: QuickchatClient, desired: RatingConfiguration, command: str, config: ProviderConfig
 ) -> RatingConfiguration:
     """PATCH the desired state, and be sure Quickchat holds it before saying so.
 
@@ -545,11 +579,15 @@ def _write(
     if live == desired:
         return live
     wanted, held = desired.to_api(), live.to_api()
-    raise QuickchatMismatchError([f for f in MANAGED_FIELDS if wanted[f] != held[f]], command)
+    differ = [config.name(f) for f in MANAGED_FIELDS if wanted[f] != held[f]]
+    raise QuickchatMismatchError(differ, command)
 
 
 def _on_recorded_agent(
-    recorded: Mapping[str, Any], id_: str, call: Callable[[QuickchatClient], Result]
+    recorded: Mapping[str, Any],
+    id_: str,
+    config: ProviderConfig,
+    call: Callable[[QuickchatClient], Result],
 ) -> Result:
     """Run `call` for refresh, import or destroy, on the agent and address state records.
 
@@ -561,7 +599,7 @@ def _on_recorded_agent(
     sent, and QUICKCHAT_API_TOKEN can carry the old agent's token for the run.
     """
     managed = recorded.get("scenario_id") or id_
-    tokens = _settings.require_tokens(recorded)
+    tokens = config.require_tokens(recorded)
     usable = [t for t in tokens if same_agent(agent_key(t.value), managed)]
     if not usable:
         found = ", ".join(f"{t.source} for {agent_key(t.value)!r}" for t in tokens)
@@ -579,14 +617,14 @@ def _on_recorded_agent(
             "again; if the agent no longer matters, remove it from state with `pulumi state "
             "delete <urn>`."
         )
-    base_url = _settings.find_base_url(recorded).value
+    base_url = config.address(recorded)
     for token in usable[:-1]:
         try:
-            return call(_settings.client_for(token.value, base_url))
+            return call(client_for(token.value, base_url))
         except QuickchatAPIError as error:
             if error.status != 401:
                 raise
-    return call(_settings.client_for(usable[-1].value, base_url))
+    return call(client_for(usable[-1].value, base_url))
 
 
 RUN_UP_AGAIN = "Run `pulumi up` again to replace the resource, now that this is known."

@@ -1,16 +1,18 @@
 """Settings: where the token and base URL come from, and the clients built from them.
 
-For the resource, all of this lives in the plugin process: the provider
-object that Pulumi pickles into state carries none of it, and refresh and
-destroy find the token again from the resource's inputs, the stack config received
-through `configure`, or the environment.
+The provider's own settings are resolved once, when it is configured
+(`ProviderConfig.resolve`): the stack config or provider arguments the engine
+sends, then the environment. A resource's own inputs come first, so each step
+looks a setting up in the resource's inputs and then in the ProviderConfig it is
+given. The provider object Pulumi pickles into state carries none of this.
 
 First found wins:
 
-- token: the resource's `api_token`; stack config `quickchat:apiToken`;
-  environment `QUICKCHAT_API_TOKEN`; otherwise an error.
-- base URL: the resource's `base_url`; stack config `quickchat:baseUrl`;
-  environment `QUICKCHAT_API_BASE_URL`; otherwise https://app.quickchat.ai.
+- token: the resource's `api_token`; the provider's (stack config
+  `quickchat:apiToken`); environment `QUICKCHAT_API_TOKEN`; otherwise an error.
+- base URL: the resource's `base_url`; the provider's (stack config
+  `quickchat:baseUrl`); environment `QUICKCHAT_API_BASE_URL`; otherwise
+  https://app.quickchat.ai.
 """
 
 from __future__ import annotations
@@ -18,30 +20,30 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ._api import DEFAULT_BASE_URL, normalize_base_url
+from ._api import normalize_base_url
+from ._declaration import (
+    CONFIGURATION,
+    DEFAULT_BASE_URL,
+    PACKAGE,
+    Naming,
+    python_name,
+    schema_name,
+)
 from .errors import QuickchatConfigError, token_settings
 
 if TYPE_CHECKING:
     from .client import QuickchatClient
 
-TOKEN_CONFIG_KEY = "quickchat:apiToken"
-BASE_URL_CONFIG_KEY = "quickchat:baseUrl"
-TOKEN_ENV = "QUICKCHAT_API_TOKEN"
-BASE_URL_ENV = "QUICKCHAT_API_BASE_URL"
 # Tuning for unusual networks (and for tests that inject faults).
 MAX_RETRIES_ENV = "QUICKCHAT_MAX_RETRIES"
 READ_TIMEOUT_ENV = "QUICKCHAT_READ_TIMEOUT"
 BACKOFF_ENV = "QUICKCHAT_RETRY_BACKOFF"
 
 _lock = threading.Lock()
-# The stack's config, as the engine's Configure call delivered it (secrets
-# decrypted). Replaced whole, never mutated, so readers need no lock.
-_stack_config: Mapping[str, Any] = {}
-_described_as: Mapping[str, str] = {}
 # One client per token and base URL, shared by the plugin host's worker
 # threads; every client for one base URL shares the connection pool of the
 # first made for it (with the same tuning), so a fleet of agents opens a few
@@ -50,17 +52,9 @@ _clients: dict[tuple[str, str], QuickchatClient] = {}
 _first_client_for: dict[tuple[str, int, float, float], QuickchatClient] = {}
 
 
-def configure(
-    stack_config: Mapping[str, Any], *, described_as: Mapping[str, str] | None = None
-) -> None:
-    """Keep the configuration the engine sent (called from the provider's `configure`).
-
-    `described_as` names a key as messages should, where it is not stack config
-    by that name (the native provider's own `apiToken`, for instance).
-    """
-    global _stack_config, _described_as
-    _stack_config = dict(stack_config)
-    _described_as = dict(described_as or {})
+def config_key(name: str) -> str:
+    """A provider setting's key in stack config, such as `quickchat:apiToken`."""
+    return f"{PACKAGE}:{schema_name(name)}"
 
 
 @dataclass(frozen=True)
@@ -71,74 +65,90 @@ class Found:
     source: str
 
 
-def _candidates(
-    inputs: Mapping[str, Any],
-    input_key: str,
-    config_key: str,
-    env_name: str,
-    stack_config: Mapping[str, Any] | None,
-) -> list[Found]:
-    """Every value set, in the resolution order: input, stack config, environment.
+@dataclass(frozen=True)
+class ProviderConfig:
+    """What a provider was configured with, resolved once: every value set for each of
+    its settings, the one that wins first (its own, then the environment's), and how its
+    users name the resource's fields, for every message a step words."""
 
-    `stack_config` defaults to what `configure` received.
-    """
-    found = []
-    given = inputs.get(input_key)
-    if isinstance(given, str):
-        found.append(Found(given, f"the resource's {input_key}"))
-    configured = (_stack_config if stack_config is None else stack_config).get(config_key)
-    if isinstance(configured, str):
-        described = _described_as.get(config_key) if stack_config is None else None
-        found.append(Found(configured, described or f"stack config {config_key}"))
-    from_env = os.environ.get(env_name)
-    if from_env is not None:
-        found.append(Found(from_env, f"environment variable {env_name}"))
-    return found
+    found: Mapping[str, tuple[Found, ...]] = field(default_factory=dict)
+    name: Naming = python_name
 
+    @classmethod
+    def resolve(
+        cls,
+        given: Mapping[str, Any],
+        *,
+        source: Callable[[str], str] = lambda name: f"stack config {config_key(name)}",
+        name: Naming = python_name,
+    ) -> ProviderConfig:
+        """The settings `given` by declared name (stack config or a provider's arguments,
+        unset ones None), completed from the environment; `source` says where a given one
+        came from."""
+        found: dict[str, tuple[Found, ...]] = {}
+        for setting in CONFIGURATION:
+            candidates = []
+            value = given.get(setting.name)
+            if isinstance(value, str):
+                candidates.append(Found(value, source(setting.name)))
+            variable = setting.facts.environment
+            if variable is not None and (from_env := os.environ.get(variable)) is not None:
+                candidates.append(Found(from_env, f"environment variable {variable}"))
+            found[setting.name] = tuple(candidates)
+        return cls(found, name)
 
-def all_tokens(
-    inputs: Mapping[str, Any], stack_config: Mapping[str, Any] | None = None
-) -> list[Found]:
-    """Every API token set for a resource, the one that wins first."""
-    return _candidates(inputs, "api_token", TOKEN_CONFIG_KEY, TOKEN_ENV, stack_config)
+    @classmethod
+    def of_program(cls) -> ProviderConfig:
+        """The settings in a Pulumi program's own stack config (secrets decrypted), for what
+        runs in the program rather than in a provider: the lookup, construction checks."""
+        import pulumi  # only a program needs it
 
+        config = pulumi.Config(PACKAGE)
+        return cls.resolve({s.name: config.get(schema_name(s.name)) for s in CONFIGURATION})
 
-def find_token(
-    inputs: Mapping[str, Any], stack_config: Mapping[str, Any] | None = None
-) -> Found | None:
-    """The API token for a resource; None if there is none anywhere."""
-    tokens = all_tokens(inputs, stack_config)
-    return tokens[0] if tokens else None
+    def candidates(self, inputs: Mapping[str, Any], name: str) -> list[Found]:
+        """Every value set for a resource's `name`, in the resolution order: the
+        resource's own input, then the provider's settings."""
+        given = inputs.get(name)
+        own = [Found(given, f"the resource's {self.name(name)}")] if isinstance(given, str) else []
+        return own + list(self.found.get(name, ()))
 
+    def all_tokens(self, inputs: Mapping[str, Any]) -> list[Found]:
+        """Every API token set for a resource, the one that wins first."""
+        return self.candidates(inputs, "api_token")
 
-def find_base_url(
-    inputs: Mapping[str, Any], stack_config: Mapping[str, Any] | None = None
-) -> Found:
-    """The base URL for a resource; Quickchat's own address if none is set."""
-    found = _candidates(inputs, "base_url", BASE_URL_CONFIG_KEY, BASE_URL_ENV, stack_config)
-    return found[0] if found else Found(DEFAULT_BASE_URL, "the default")
+    def find_token(self, inputs: Mapping[str, Any]) -> Found | None:
+        """The API token for a resource; None if there is none anywhere."""
+        tokens = self.all_tokens(inputs)
+        return tokens[0] if tokens else None
 
+    def find_base_url(self, inputs: Mapping[str, Any]) -> Found:
+        """The base URL for a resource; Quickchat's own address if none is set."""
+        found = self.candidates(inputs, "base_url")
+        return found[0] if found else Found(DEFAULT_BASE_URL, "the default")
 
-def require_tokens(
-    inputs: Mapping[str, Any],
-    stack_config: Mapping[str, Any] | None = None,
-    *,
-    argument: str = "the resource's `api_token`",
-) -> list[Found]:
-    """Every API token set, the one that wins first; an error naming `argument` if none is."""
-    tokens = all_tokens(inputs, stack_config)
-    if not tokens:
-        raise QuickchatConfigError(f"No Quickchat API token: set {token_settings(argument)}.")
-    return tokens
+    def address(self, inputs: Mapping[str, Any]) -> str:
+        """The base URL a resource's requests go to, as state records it."""
+        return normalize_base_url(self.find_base_url(inputs).value)
 
+    def require_tokens(self, inputs: Mapping[str, Any], argument: str | None = None) -> list[Found]:
+        """Every API token set, the one that wins first; an error naming `argument` (the
+        resource's token by default) if none is."""
+        tokens = self.all_tokens(inputs)
+        if not tokens:
+            argument = argument or self.resource_token
+            raise QuickchatConfigError(f"No Quickchat API token: set {token_settings(argument)}.")
+        return tokens
 
-def program_config() -> dict[str, Any]:
-    """The settings in a Pulumi program's own stack config (secrets decrypted), for what
-    runs in the program rather than in a provider: the lookup, construction checks."""
-    import pulumi  # only a program needs it
+    def connect(self, inputs: Mapping[str, Any], argument: str | None = None) -> QuickchatClient:
+        """The client the winning token and base URL make; it names the agent and address."""
+        token = self.require_tokens(inputs, argument)[0].value
+        return client_for(token, self.address(inputs))
 
-    config = pulumi.Config("quickchat")
-    return {TOKEN_CONFIG_KEY: config.get("apiToken"), BASE_URL_CONFIG_KEY: config.get("baseUrl")}
+    @property
+    def resource_token(self) -> str:
+        """The resource's own token argument, as its users name it."""
+        return f"the resource's `{self.name('api_token')}`"
 
 
 def _env_number(name: str, default: float, *, integer: bool = False) -> float:
@@ -166,7 +176,7 @@ def client_for(token: str, base_url: str) -> QuickchatClient:
         QuickchatClient,
     )
 
-    base = normalize_base_url(base_url)
+    base = normalize_base_url(base_url)  # a no-op for ProviderConfig.address's
     key = (hashlib.sha256(token.encode()).hexdigest(), base)
     with _lock:
         client = _clients.get(key)
@@ -191,14 +201,3 @@ def client_for(token: str, base_url: str) -> QuickchatClient:
                 )
             _clients[key] = client
         return client
-
-
-def connect(
-    inputs: Mapping[str, Any],
-    stack_config: Mapping[str, Any] | None = None,
-    *,
-    argument: str = "the resource's `api_token`",
-) -> QuickchatClient:
-    """The client the winning token and base URL make; it names the agent and address."""
-    token = require_tokens(inputs, stack_config, argument=argument)[0].value
-    return client_for(token, find_base_url(inputs, stack_config).value)

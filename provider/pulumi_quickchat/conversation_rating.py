@@ -21,17 +21,24 @@ import pulumi
 import pulumi.dynamic as dynamic
 from pulumi.runtime.config import is_config_secret
 
-from . import _core, _settings
+from . import _core
+from ._declaration import CONFIGURATION, INPUTS, OUTPUTS
+from ._settings import ProviderConfig, config_key
 
 
 class ConversationRatingConfigProvider(dynamic.ResourceProvider):
     """The dynamic provider behind ConversationRatingConfig.
 
-    Keeps no instance attributes: Pulumi pickles this object into every
-    resource's state, and the token, base URL and HTTP session must never
-    travel there (nor may a fleet of hundreds of resources hit the SDK's
-    pickling recursion limit, which only a non-empty `__dict__` triggers).
+    Constructed with no instance attributes: Pulumi pickles this object into
+    every resource's state as the program constructs it, and the token, base
+    URL and HTTP session must never travel there (nor may a fleet of hundreds
+    of resources hit the SDK's pickling recursion limit, which only a non-empty
+    `__dict__` triggers). The provider's settings arrive later, in the plugin
+    host, which unpickles the object once per process and calls `configure`
+    before any step (`pulumi/dynamic/__main__.py`, `get_provider`).
     """
+
+    _config: ProviderConfig
 
     # Nothing secret is captured when pickling, so the serialized provider
     # need not be encrypted in state.
@@ -39,21 +46,23 @@ class ConversationRatingConfigProvider(dynamic.ResourceProvider):
 
     def configure(self, req: dynamic.ConfigureRequest) -> None:
         # The engine sends a dynamic provider the whole stack config, with
-        # namespaced keys; unset keys come back as None, which the lookup passes over.
-        keys = (_settings.TOKEN_CONFIG_KEY, _settings.BASE_URL_CONFIG_KEY)
-        _settings.configure({key: req.config.get(key) for key in keys})
+        # namespaced keys; unset keys come back as None, which resolve passes over.
+        given = {
+            setting.name: req.config.get(config_key(setting.name)) for setting in CONFIGURATION
+        }
+        self._config = ProviderConfig.resolve(given)
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> dynamic.CheckResult:
         # The engine strips the secret marks before calling a dynamic provider (the SDK's
         # host declines secrets), so any value may be one: no failure quotes a value.
         # The program quotes plain values, checked at construction (below).
-        inputs, failures = _core.check(news, hidden=_core.INPUT_FIELDS)
+        inputs, failures = _core.check(news, _core.INPUT_FIELDS, self._config)
         return dynamic.CheckResult(
             inputs, [dynamic.CheckFailure(f.field, f.reason) for f in failures]
         )
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.DiffResult:
-        found = _core.diff(olds, news)
+        found = _core.diff(olds, news, self._config)
         return dynamic.DiffResult(
             changes=bool(found.changed),
             replaces=found.replaces,
@@ -61,19 +70,19 @@ class ConversationRatingConfigProvider(dynamic.ResourceProvider):
         )
 
     def create(self, props: dict[str, Any]) -> dynamic.CreateResult:
-        id_, outs = _core.create(props)
+        id_, outs = _core.create(props, self._config)
         return dynamic.CreateResult(id_, outs)
 
     def read(self, id_: str, props: dict[str, Any]) -> dynamic.ReadResult:
-        id_, outs, inputs = _core.read(id_, props)
+        id_, outs, inputs = _core.read(id_, props, self._config)
         return dynamic.ReadResult(id_, outs, inputs)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.UpdateResult:
         # Always return the outputs: the SDK's default update() would wipe them.
-        return dynamic.UpdateResult(_core.update(id_, olds, news))
+        return dynamic.UpdateResult(_core.update(id_, olds, news, self._config))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
-        _core.delete(id_, props)
+        _core.delete(id_, props, self._config)
 
 
 class ConversationRatingConfig(
@@ -124,40 +133,36 @@ class ConversationRatingConfig(
             QUICKCHAT_API_BASE_URL, then https://app.quickchat.ai.
         :param opts: Pulumi resource options.
         """
-        # What check would refuse is refused here, as the program runs: unit tests under
-        # mocks, where no provider runs, see the messages `pulumi preview` shows.
-        stack_config = _settings.program_config()
-        given = {
+        given: dict[str, Any] = {
             "conv_rating_active": conv_rating_active,
             "conv_rating_popup_active": conv_rating_popup_active,
             "conv_rating_question_codes": conv_rating_question_codes,
             "api_token": api_token,
             "base_url": base_url,
         }
+        # What check would refuse is refused here, as the program runs: unit tests under
+        # mocks, where no provider runs, see the messages `pulumi preview` shows.
         _core.refuse_known_inputs(
-            f"ConversationRatingConfig {resource_name!r}", given, stack_config
+            f"ConversationRatingConfig {resource_name!r}", given, ProviderConfig.of_program()
         )
-        # The engine re-marks as secret only outputs that share a key with a
-        # secret input; listing the token here keeps it secret in any case, and the
-        # base URL where stack config holds it as a secret.
-        secret_outputs = ["api_token"] if api_token is not None else []
-        if base_url is None and is_config_secret(_settings.BASE_URL_CONFIG_KEY):
-            secret_outputs.append("base_url")
+        # The outputs only, declared so that they become attributes of the resource.
+        props: dict[str, Any] = {field.name: None for field in OUTPUTS} | given
+        secret_outputs = []
+        for field in INPUTS:
+            copied_from = field.facts.default_from
+            if copied_from is not None and given[field.name] is None:
+                # Filled in as check fills it in, so that it stays secret where its source
+                # is (the engine marks by name, and check's copy would reach the engine as
+                # a plain value).
+                props[field.name] = given[copied_from]
+            if field.facts.secret and given[field.name] is not None:
+                # The engine re-marks as secret only outputs that share a key with a secret
+                # input; listing it keeps it secret in any case.
+                props[field.name] = pulumi.Output.secret(given[field.name])
+                secret_outputs.append(field.name)
+        if base_url is None and is_config_secret(config_key("base_url")):
+            secret_outputs.append("base_url")  # stack config holds it as a secret
         opts = pulumi.ResourceOptions.merge(
             opts, pulumi.ResourceOptions(additional_secret_outputs=secret_outputs)
         )
-        props: dict[str, Any] = {
-            "conv_rating_active": conv_rating_active,
-            # The popup follows conv_rating_active, as check fills it in; given here, it
-            # stays secret where that is (the engine marks by name, and check's copy
-            # would reach the engine as a plain value).
-            "conv_rating_popup_active": (
-                conv_rating_active if conv_rating_popup_active is None else conv_rating_popup_active
-            ),
-            "conv_rating_question_codes": conv_rating_question_codes,
-            "api_token": pulumi.Output.secret(api_token) if api_token is not None else None,
-            "base_url": base_url,
-            # Outputs only: declared so they become attributes of the resource.
-            "scenario_id": None,
-        }
         super().__init__(ConversationRatingConfigProvider(), resource_name, props, opts)

@@ -16,7 +16,12 @@ from typing import Any
 SET_TOKEN_COMMAND = "pulumi config set --secret quickchat:apiToken"
 
 
-def token_settings(argument: str = "the resource's `api_token`") -> str:
+# The resource's token argument, for a message worded once for every language (an API
+# error's hint); a check names it as the program does (`ProviderConfig.resource_token`).
+RESOURCE_TOKEN = "the resource's `api_token` (`apiToken` outside Python)"
+
+
+def token_settings(argument: str = RESOURCE_TOKEN) -> str:
     """Where an API token can be set, first found wins; `argument` names the program's own."""
     return (
         f"{argument}, the stack config `quickchat:apiToken` (`{SET_TOKEN_COMMAND}`, "

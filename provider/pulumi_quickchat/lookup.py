@@ -8,13 +8,8 @@ another team manages, or to copy one agent's setting to others::
     pulumi.export("rating_on", current.conv_rating_active)
 
 Unlike the resource, a lookup runs during `pulumi preview` too, as data
-sources do.
-
-Under `pulumi.runtime.set_mocks`, the way programs are unit-tested, the lookup
-sends nothing: it becomes a call of the provider function
-`quickchat:index:getConversationRatingConfig`, which the test's
-`Mocks.call` answers (with the result's fields by their camelCase names), as
-for any provider's function.
+sources do. It is a plain function that runs in the program: a unit test
+replaces it as it would any function that sends a request (docs/reference.md).
 """
 
 from __future__ import annotations
@@ -22,25 +17,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pulumi
-from pulumi.runtime.mocks import MockMonitor
-from pulumi.runtime.settings import get_monitor
 
-from . import _core, _settings
-from ._plugin.schema import CAMEL, FUNCTION_TOKEN
-from .errors import QuickchatConfigError
+from . import _core
+from ._declaration import CONNECTION_NAMES, RatingConfiguration
+from ._settings import ProviderConfig
 
 ARGUMENT = "the lookup's `api_token` argument"
 
 
 @dataclass(frozen=True)
-class GetConversationRatingConfigResult:
-    """An agent's Conversation Rating setting as Quickchat reports it now."""
+class GetConversationRatingConfigResult(RatingConfiguration):
+    """An agent's Conversation Rating setting as Quickchat reports it now, with the address
+    it was read from and the agent: the declaration's LOOKUP_RESULT, typed."""
 
-    scenario_id: str
     base_url: str
-    conv_rating_active: bool
-    conv_rating_popup_active: bool
-    conv_rating_question_codes: list[str]
+    scenario_id: str
 
 
 def get_conversation_rating_config(
@@ -59,34 +50,13 @@ def get_conversation_rating_config(
 def _lookup(
     api_token: str | None, base_url: str | None, *, hidden: tuple[str, ...]
 ) -> GetConversationRatingConfigResult:
-    inputs, config = {"api_token": api_token, "base_url": base_url}, _settings.program_config()
-    # Checked before anything is sent, and under mocks too, where nothing else checks.
-    _settings.require_tokens(inputs, config, argument=ARGUMENT)
+    inputs, config = {"api_token": api_token, "base_url": base_url}, ProviderConfig.of_program()
+    # Checked before anything is sent.
+    config.require_tokens(inputs, ARGUMENT)
     _core.refuse_known_inputs(
-        "get_conversation_rating_config", inputs, config, _core.CONNECTION_FIELDS, hidden
+        "get_conversation_rating_config", inputs, config, CONNECTION_NAMES, hidden
     )
-    if isinstance(get_monitor(), MockMonitor):
-        return _mocked(api_token, base_url)
-    found = _core.lookup(inputs, config, argument=ARGUMENT)
-    return GetConversationRatingConfigResult(**found)
-
-
-def _mocked(api_token: str | None, base_url: str | None) -> GetConversationRatingConfigResult:
-    """The lookup in a unit test: the test's `Mocks.call` answers, as the native
-    provider's function would."""
-    args = {"apiToken": api_token, "baseUrl": base_url}
-    answer = pulumi.runtime.invoke(FUNCTION_TOKEN, args).value
-    fields = [CAMEL[name] for name in GetConversationRatingConfigResult.__annotations__]
-    missing = [name for name in fields if not isinstance(answer, dict) or name not in answer]
-    if missing:
-        raise QuickchatConfigError(
-            f"The mocked {FUNCTION_TOKEN} returned no {', '.join(missing)}: the test's "
-            f"`Mocks.call` must return every field of the result ({', '.join(fields)}) "
-            "for this function."
-        )
-    return GetConversationRatingConfigResult(
-        **{name: answer[CAMEL[name]] for name in GetConversationRatingConfigResult.__annotations__}
-    )
+    return GetConversationRatingConfigResult(**_core.lookup(inputs, config, argument=ARGUMENT))
 
 
 def get_conversation_rating_config_output(
@@ -102,5 +72,5 @@ def get_conversation_rating_config_output(
     token = pulumi.Output.unsecret(pulumi.Output.from_input(api_token))
     # Either may have been secret: a failure quotes neither.
     return pulumi.Output.all(token, base_url).apply(
-        lambda args: _lookup(args[0], args[1], hidden=_core.CONNECTION_FIELDS)
+        lambda args: _lookup(args[0], args[1], hidden=CONNECTION_NAMES)
     )

@@ -37,15 +37,18 @@ from pulumi.provider.experimental import provider as rpc
 from pulumi.provider.experimental.property_value import PropertyValue
 from pulumi.runtime.rpc import UNKNOWN
 
-from .. import _cancel, _core, _settings
-from .._api import base_url_problem, display_url, quotable, token_problem
+from .. import _cancel, _core
+from .._declaration import CONFIGURATION, FUNCTION_TOKEN, OUTPUTS, RESOURCE_TYPE, schema_name
+from .._settings import ProviderConfig
 from ..client import POOL_CONNECTIONS
-from .schema import CAMEL, FUNCTION_TOKEN, RESOURCE_TYPE, SCHEMA, SCHEMA_JSON, SNAKE
+from .schema import SCHEMA_JSON
 
 Result = TypeVar("Result")
 
 # The provider's own settings (stack config quickchat:*, or an explicit provider's arguments).
-_CONFIG_KEYS = tuple(SCHEMA["config"]["variables"])
+_CONFIG_KEYS = tuple(setting.schema_name for setting in CONFIGURATION)
+# Every declared field's name in the core, by its name here.
+_DECLARED = {field.schema_name: field.name for field in (*OUTPUTS, *CONFIGURATION)}
 
 # Requests to Quickchat in flight at once: as many as the client keeps
 # connections. The engine sends at most `--parallel` operations (4 x cores by
@@ -90,7 +93,7 @@ def _plain(value: PropertyValue) -> Any:
 
 def _to_core(properties: Mapping[str, PropertyValue]) -> dict[str, Any]:
     """Properties as the core takes them: snake_case names, plain values, `Unknown`s."""
-    return {SNAKE.get(name, name): _plain(value) for name, value in properties.items()}
+    return {_DECLARED.get(name, name): _plain(value) for name, value in properties.items()}
 
 
 def _value(plain: Any, secret: bool = False) -> PropertyValue:
@@ -116,47 +119,25 @@ def _from_core(values: Mapping[str, Any], secret: Iterable[str] = ()) -> dict[st
     (those that arrived secret), marked secret."""
     hidden = {*secret, "apiToken"}
     return {
-        CAMEL.get(name, name): _value(value, CAMEL.get(name, name) in hidden)
+        schema_name(name): _value(value, schema_name(name) in hidden)
         for name, value in values.items()
         if value is not None
     }
 
 
-def _in_schema_names(text: str) -> str:
-    """A core message with each field named as this provider's users write it."""
-    for snake, camel in CAMEL.items():
-        text = text.replace(snake, camel)
-    return text
-
-
-def _check_config(request: rpc.CheckRequest) -> rpc.CheckResponse:
-    config, secret = _to_core(request.new_inputs), _core_names(request.new_inputs)
-    failures = []
-    token, base_url = config.get("api_token"), config.get("base_url")
-    if isinstance(token, str) and (problem := _core.text_problem(token) or token_problem(token)):
-        failures.append(rpc.CheckFailure("apiToken", f"the token {problem}"))
-    if isinstance(base_url, str):
-        quoted = quotable(display_url(base_url), "base_url" in secret)
-        problem = _core.text_problem(base_url) or base_url_problem(base_url, quote=quoted)
-        if problem:
-            shown = f"{display_url(base_url)!r}" if quoted else "the base URL"
-            reason = _in_schema_names(f"{shown} {problem}")
-            failures.append(rpc.CheckFailure("baseUrl", reason))
-    return rpc.CheckResponse(inputs=dict(request.new_inputs), failures=failures)
-
-
-def _check(request: rpc.CheckRequest) -> rpc.CheckResponse:
-    news, secret = _to_core(request.new_inputs), _core_names(request.new_inputs)
-    inputs, failures = _core.check(news, secret)
-    return rpc.CheckResponse(
-        inputs=_from_core(inputs, {CAMEL[n] for n in _core.derived_secrets(news, secret)}),
-        failures=[rpc.CheckFailure(CAMEL[f.field], _in_schema_names(f.reason)) for f in failures],
-    )
-
-
 def _core_names(properties: Mapping[str, PropertyValue]) -> set[str]:
     """The properties that arrived secret, by the core's names."""
-    return {SNAKE.get(name, name) for name in _secret_names(properties)}
+    return {_DECLARED.get(name, name) for name in _secret_names(properties)}
+
+
+def _settings_of(properties: Mapping[str, PropertyValue]) -> ProviderConfig:
+    """The provider's settings as this provider's users know them: its own arguments
+    (stack config quickchat:* for the default provider), every field by its schema name."""
+    return ProviderConfig.resolve(
+        _to_core(properties),
+        source=lambda name: f"the provider's {schema_name(name)}",
+        name=schema_name,
+    )
 
 
 # --- the provider ---------------------------------------------------------------------------
@@ -167,6 +148,10 @@ class QuickchatProvider(rpc.Provider):
 
     # Whether the provider's own baseUrl arrived secret (Configure).
     _secret_base_url = False
+    # The provider's settings, resolved once by Configure, which the engine sends before
+    # any step (pkg/resource/deploy/providers/registry.go, each provider is configured as
+    # it is loaded).
+    _config: ProviderConfig
 
     async def cancel(self) -> None:
         # The engine's Cancel (Ctrl-C): operations still waiting end, reporting it.
@@ -179,7 +164,12 @@ class QuickchatProvider(rpc.Provider):
     # translation of the values included, on a thread of its own.
 
     async def check_config(self, request: rpc.CheckRequest) -> rpc.CheckResponse:
-        return _check_config(request)
+        given, secret = _to_core(request.new_inputs), _core_names(request.new_inputs)
+        failures = _core.check_config(given, secret, _settings_of(request.new_inputs))
+        return rpc.CheckResponse(
+            inputs=dict(request.new_inputs),
+            failures=[rpc.CheckFailure(schema_name(f.field), f.reason) for f in failures],
+        )
 
     async def diff_config(self, request: rpc.DiffRequest) -> rpc.DiffResponse:
         """Which settings changed: an update of the provider, never its replacement.
@@ -207,21 +197,10 @@ class QuickchatProvider(rpc.Provider):
         )
 
     async def configure(self, request: rpc.ConfigureRequest) -> rpc.ConfigureResponse:
-        # A native provider receives its own namespace's keys, without the
-        # prefix; the settings are looked up under the stack config's names.
-        config = _to_core(request.args)
-        _settings.configure(
-            {
-                _settings.TOKEN_CONFIG_KEY: config.get("api_token"),
-                _settings.BASE_URL_CONFIG_KEY: config.get("base_url"),
-            },
-            # The default provider's come from stack config quickchat:*, an
-            # explicit one's from its own arguments: both are the provider's.
-            described_as={
-                _settings.TOKEN_CONFIG_KEY: "the provider's apiToken",
-                _settings.BASE_URL_CONFIG_KEY: "the provider's baseUrl",
-            },
-        )
+        # A native provider receives its own namespace's keys, without the prefix: the
+        # default provider's from stack config quickchat:*, an explicit one's from its own
+        # arguments; both are the provider's.
+        self._config = _settings_of(request.args)
         # A base URL set secret in the provider's config leaves secret wherever it is used.
         self._secret_base_url = "baseUrl" in _secret_names(request.args)
         return rpc.ConfigureResponse(accept_secrets=True, supports_preview=True)
@@ -235,11 +214,18 @@ class QuickchatProvider(rpc.Provider):
         return secret
 
     async def check(self, request: rpc.CheckRequest) -> rpc.CheckResponse:
-        return _check(request)
+        news, secret = _to_core(request.new_inputs), _core_names(request.new_inputs)
+        inputs, failures = _core.check(news, secret, self._config)
+        return rpc.CheckResponse(
+            inputs=_from_core(
+                inputs, {schema_name(n) for n in _core.derived_secrets(news, secret)}
+            ),
+            failures=[rpc.CheckFailure(schema_name(f.field), f.reason) for f in failures],
+        )
 
     async def diff(self, request: rpc.DiffRequest) -> rpc.DiffResponse:
         olds, news = _to_core(request.old_state), _to_core(request.new_inputs)
-        found = _core.diff(olds, news)
+        found = _core.diff(olds, news, self._config)
         detailed = {}
         kinds = rpc.PropertyDiffKind
         for name in found.changed:
@@ -256,11 +242,13 @@ class QuickchatProvider(rpc.Provider):
             else:
                 kind = (kinds.UPDATE, kinds.UPDATE_REPLACE)
             # input_diff False: the comparison is with the recorded outputs.
-            detailed[CAMEL[name]] = rpc.PropertyDiff(kind[name in found.replaces], input_diff=False)
+            detailed[schema_name(name)] = rpc.PropertyDiff(
+                kind[name in found.replaces], input_diff=False
+            )
         return rpc.DiffResponse(
             changes=bool(found.changed),
-            diffs=[CAMEL[name] for name in found.changed],
-            replaces=[CAMEL[name] for name in found.replaces],
+            diffs=[schema_name(name) for name in found.changed],
+            replaces=[schema_name(name) for name in found.replaces],
             delete_before_replace=found.delete_before_replace,
             detailed_diff=detailed,
         )
@@ -268,15 +256,16 @@ class QuickchatProvider(rpc.Provider):
     async def create(self, request: rpc.CreateRequest) -> rpc.CreateResponse:
         inputs, secret = _to_core(request.properties), self._secret(request.properties)
         if request.preview:
-            return rpc.CreateResponse(properties=_from_core(_core.planned_outputs(inputs), secret))
-        id_, outputs = await _off_the_loop(_core.create, inputs)
+            planned = _core.planned_outputs(inputs, self._config)
+            return rpc.CreateResponse(properties=_from_core(planned, secret))
+        id_, outputs = await _off_the_loop(_core.create, inputs, self._config)
         return rpc.CreateResponse(resource_id=id_, properties=_from_core(outputs, secret))
 
     async def read(self, request: rpc.ReadRequest) -> rpc.ReadResponse:
         # `pulumi import` sends the id alone: the core reads the agent from it.
         secret = self._secret(request.properties, request.inputs)
         id_, outputs, inputs = await _off_the_loop(
-            _core.read, request.resource_id, _to_core(request.properties)
+            _core.read, request.resource_id, _to_core(request.properties), self._config
         )
         return rpc.ReadResponse(
             resource_id=id_,
@@ -288,12 +277,15 @@ class QuickchatProvider(rpc.Provider):
         olds, news = _to_core(request.olds), _to_core(request.news)
         secret = self._secret(request.news)
         if request.preview:
-            return rpc.UpdateResponse(properties=_from_core(_core.planned_outputs(news), secret))
-        outputs = await _off_the_loop(_core.update, request.resource_id, olds, news)
+            planned = _core.planned_outputs(news, self._config)
+            return rpc.UpdateResponse(properties=_from_core(planned, secret))
+        outputs = await _off_the_loop(_core.update, request.resource_id, olds, news, self._config)
         return rpc.UpdateResponse(properties=_from_core(outputs, secret))
 
     async def delete(self, request: rpc.DeleteRequest) -> None:
-        await _off_the_loop(_core.delete, request.resource_id, _to_core(request.properties))
+        await _off_the_loop(
+            _core.delete, request.resource_id, _to_core(request.properties), self._config
+        )
 
     async def invoke(self, request: rpc.InvokeRequest) -> rpc.InvokeResponse:
         if request.tok != FUNCTION_TOKEN:
@@ -302,7 +294,10 @@ class QuickchatProvider(rpc.Provider):
             )
         found = await _off_the_loop(
             functools.partial(
-                _core.lookup, _to_core(request.args), argument="the function's `apiToken` argument"
+                _core.lookup,
+                _to_core(request.args),
+                self._config,
+                argument="the function's `apiToken` argument",
             )
         )
         # The result holds no token; the base URL is secret where it arrived so.

@@ -46,7 +46,7 @@ from ..errors import (
     QuickchatConfigError,
     QuickchatError,
 )
-from .provider import RESOURCE_TYPE, QuickchatProvider, _in_schema_names, _requests
+from .provider import RESOURCE_TYPE, QuickchatProvider, _requests
 
 Handler = Callable[[Any, Any, grpc.aio.ServicerContext], Awaitable[Any]]
 log = logging.getLogger("pulumi_quickchat")
@@ -99,7 +99,7 @@ def _with_plain_errors(handler: Handler) -> Handler:
             error = _raised(exc)
             code = grpc.StatusCode.UNKNOWN
             if isinstance(error, QuickchatError):
-                message = _in_schema_names(str(error))
+                message = str(error)  # worded in this provider's names by the core
                 code = _status_code(error)
             else:
                 # For whoever reads the plugin's log (`pulumi up --debug`); the
