@@ -187,9 +187,11 @@ def test_a_preview_never_imports_the_http_client() -> None:
     preview = """
 import sys
 import pulumi_quickchat
+from pulumi.dynamic import Config, ConfigureRequest
 from pulumi_quickchat import ConversationRatingConfigProvider
 
 provider = ConversationRatingConfigProvider()
+provider.configure(ConfigureRequest(Config({}, "project")))  # as the plugin host does first
 inputs = {"conv_rating_active": True, "api_token": "a-token"}
 checked = provider.check({}, inputs)
 assert not checked.failures, checked.failures
