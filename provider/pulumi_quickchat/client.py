@@ -11,14 +11,15 @@ Pulumi. Usable on its own::
 
 Every call goes through one retry loop, `QuickchatClient._call`, read as
 go-retryablehttp's `Client.Do`: try once (`_attempt` returns the configuration,
-or the failure classified once); ask `_should_retry` whether another attempt
-may do better (429 and 500/502/503/504, a failed or timed-out connection, a
+or the failure, classified once); ask `_should_retry` whether another attempt
+may do better (429 and 500/502/503/504, no connection, no answer in time, a
 body cut short or not a configuration; never another status, never a request
-requests refused to build); stop when the budget is spent (`RetryPolicy`'s
+that requests refused to build); stop when the budget is spent (`RetryPolicy`'s
 `max_retries` retries per call, whatever failed); ask `RetryPolicy.wait` how
 long (a server's `Retry-After` up to a cap, else exponential backoff with
 jitter); log the retry and the wait; wait on the operation's cancellation
-token (`_cancel`), never in `time.sleep`; try again.
+token (`_cancel`), never in `time.sleep`, and check it before each attempt;
+try again.
 """
 
 from __future__ import annotations
@@ -498,9 +499,9 @@ def _transport_error(
 
 def _urllib3_cause(exc: requests.exceptions.RequestException) -> BaseException | None:
     """What stopped urllib3, out of the wrappers around it: requests puts urllib3's
-    error first in its args, urllib3 puts what ended its last try in a MaxRetryError's
+    error first in its args; urllib3 puts what stopped it in a MaxRetryError's
     `reason`, a ProxyError's `original_error` and a ProtocolError's second argument
-    (the OSError that aborted the connection)."""
+    (the OSError that aborted the connection). None for a bare requests error."""
     cause = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else None
     if isinstance(cause, urllib3.exceptions.MaxRetryError):
         cause = cause.reason
