@@ -326,6 +326,8 @@ def test_retry_after_is_capped_at_twenty_seconds(
         "soon",
         # "-0000" says the zone is unknown: no wait can be worked out from it.
         "Sun, 06 Nov 2094 08:49:37 -0000",
+        # A Latin-1 byte that str.isdigit takes for a digit and float refuses.
+        "\xb2",
     ],
 )
 def test_a_malformed_retry_after_is_ignored_and_the_client_backs_off(
@@ -368,6 +370,22 @@ def test_each_retry_is_logged_with_the_request_the_failure_and_the_wait(
         f"GET {url}: HTTP 503; retry 3 of 4 in {waits[2]:.1f} s",
     ]
     assert token not in caplog.text
+
+
+def test_a_verdict_after_a_retry_counts_every_attempt_and_what_they_may_have_applied(
+    client: QuickchatClient, admin: EmulatorAdmin
+) -> None:
+    # The 502 may have followed the change; the 409 that ends the call says nothing
+    # of what the first attempt did, so the error must still say it may be applied.
+    admin.add_fault("status", status=502, method="PATCH")
+    admin.add_fault("status", status=409, method="PATCH")
+    with pytest.raises(QuickchatAPIError) as failed:
+        client.update_configuration(conv_rating_active=True, conv_rating_popup_active=True)
+    assert requests_sent(admin) == ["PATCH 502", "PATCH 409"]
+    assert failed.value.status == 409 and failed.value.attempts == 2
+    assert failed.value.maybe_applied
+    assert "after 2 attempts" in str(failed.value)
+    assert "The change may already have been applied" in str(failed.value)
 
 
 def test_failures_only_the_client_sees_wait_by_the_same_policy(
@@ -552,6 +570,21 @@ def test_https_proxy_carries_the_request_and_never_sees_the_token(
     ]
     assert token not in str(proxy.seen)
     assert _connections(quickchat_here) == 0
+
+
+def test_a_write_refused_by_the_proxy_was_never_sent(
+    monkeypatch: pytest.MonkeyPatch, token: str
+) -> None:
+    # The proxy's port is held, bound but not listening: no connection, so no request
+    # left, and the write cannot have been applied.
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        _proxy_environment(monkeypatch, f"http://127.0.0.1:{held.getsockname()[1]}")
+        client = QuickchatClient(token, max_retries=0)
+        with pytest.raises(QuickchatTransportError, match="connection refused") as failed:
+            client.update_configuration(conv_rating_active=False)
+    assert not failed.value.maybe_applied
+    assert "may already have been applied" not in str(failed.value)
 
 
 def test_no_proxy_sends_the_request_around_the_proxy(

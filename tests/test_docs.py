@@ -28,7 +28,7 @@ from pulumi_quickchat import (
     get_conversation_rating_config,
     scenario_id_of,
 )
-from pulumi_quickchat.client import _describe_transport_error, worst_case_seconds
+from pulumi_quickchat.client import _transport_error, worst_case_seconds
 from pulumi_quickchat.errors import GENERIC_HINT, HINTS
 from quickchat_emulator import EmulatorAdmin
 
@@ -220,7 +220,7 @@ def transport_messages() -> list[str]:
         requests.exceptions.ConnectionError(),
         requests.exceptions.InvalidURL(),
     ):
-        messages.append(_describe_transport_error(error, timeout))
+        messages.append(str(_transport_error("GET", error, timeout, answered=False)))
     return messages
 
 

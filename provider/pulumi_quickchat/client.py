@@ -9,13 +9,17 @@ Pulumi. Usable on its own::
         print(quickchat.get_configuration())
         quickchat.update_configuration(conv_rating_active=True, conv_rating_popup_active=True)
 
-Every call goes through one retry loop (`QuickchatClient._call`), in the
-spirit of go-retryablehttp's `Do`: try once, ask the policy whether and how
-long to wait, log the retry and the wait, sleep, try again. `RetryPolicy`
-alone decides what is retried (429 and 5xx, connection failures, timeouts,
-bodies cut short or garbled; never another 4xx), how long to wait
-(exponential backoff with jitter, a server's `Retry-After` honoured up to a
-cap) and when to stop: one budget per call, whatever failed.
+Every call goes through one retry loop, `QuickchatClient._call`, read as
+go-retryablehttp's `Client.Do`: try once (`_attempt` returns the configuration,
+or the failure, classified once); ask `_should_retry` whether another attempt
+may do better (429 and 500/502/503/504, no connection, no answer in time, a
+body cut short or not a configuration; never another status, never a request
+that requests refused to build); stop when the budget is spent (`RetryPolicy`'s
+`max_retries` retries per call, whatever failed); ask `RetryPolicy.wait` how
+long (a server's `Retry-After` up to a cap, else exponential backoff with
+jitter); log the retry and the wait; wait on the operation's cancellation
+token (`_cancel`), never in `time.sleep`, and check it before each attempt;
+try again.
 """
 
 from __future__ import annotations
@@ -23,7 +27,6 @@ from __future__ import annotations
 import copy
 import email.utils
 import logging
-import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -33,6 +36,7 @@ from urllib.parse import urlsplit
 
 import requests
 import urllib3
+from urllib3.util.retry import RequestHistory, Retry
 
 from . import _cancel
 from ._api import (
@@ -54,6 +58,7 @@ from .errors import (
     QuickchatAPIError,
     QuickchatCancelledError,
     QuickchatConfigError,
+    QuickchatError,
     QuickchatRequestError,
     QuickchatResponseError,
     QuickchatTransportError,
@@ -107,46 +112,61 @@ def worst_case_seconds(
     return attempts * (connect_timeout + read_timeout) + max_retries * longest_wait
 
 
+# One failed attempt as urllib3's Retry records it: get_backoff_time counts them.
+_FAILED_ATTEMPT = RequestHistory(None, None, None, None, None)
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
-    """How long to wait before each retry, and how many retries a call gets."""
+    """How many retries a call gets, and how long to wait before each (`wait`)."""
 
     max_retries: int = DEFAULT_MAX_RETRIES
     backoff_factor: float = DEFAULT_BACKOFF_FACTOR
 
     def wait(self, retry: int, retry_after: float | None) -> float:
-        """Seconds to wait before retry number `retry` (1 for the first).
+        """Seconds to wait before retry number `retry` (1 for the first): the Backoff.
 
         A server's Retry-After wins, up to RETRY_AFTER_MAX_SECONDS. Otherwise
-        the first retry goes at once (one failure is often a blip) and then the
-        wait doubles from twice the factor, with up to half the factor of
-        jitter so that many clients do not retry in step, capped at
-        BACKOFF_MAX_SECONDS. With the defaults: 0, 1, 2, 4 s.
+        urllib3's backoff: the first retry goes at once (one failure is often a
+        blip), then the factor times 2 ** (retry - 1), plus up to half the
+        factor of jitter so that many clients do not retry in step, capped at
+        BACKOFF_MAX_SECONDS after the jitter. With the defaults: 0, 1, 2, 4 s.
         """
         if retry_after is not None:
             return min(retry_after, RETRY_AFTER_MAX_SECONDS)
-        if retry <= 1:
-            return 0.0
-        backoff = self.backoff_factor * 2.0 ** (retry - 1)
-        return min(backoff + random.uniform(0, self.backoff_factor / 2), BACKOFF_MAX_SECONDS)
+        backoff = Retry(
+            backoff_factor=self.backoff_factor,
+            backoff_jitter=self.backoff_factor / 2,
+            backoff_max=BACKOFF_MAX_SECONDS,
+            history=(_FAILED_ATTEMPT,) * retry,
+        )
+        return backoff.get_backoff_time()
 
 
-class _Retryable(Exception):
-    """One attempt failed in a way another attempt may not: `error` if none is left.
+@dataclass(frozen=True)
+class _Failure:
+    """An attempt that brought back no configuration, classified once.
 
-    Whether the change may have been applied is the error's own `maybe_applied`.
+    `error` is what the call raises if it stops here; `what` is what the
+    attempt got, in the few words the retry's log line and a cancellation's
+    message quote; `retry_after` is the wait the server asked for, in seconds.
     """
 
-    def __init__(
-        self,
-        error: QuickchatRequestError,
-        why: str,
-        retry_after: float | None = None,
-    ) -> None:
-        super().__init__(why)
-        self.error = error
-        self.why = why
-        self.retry_after = retry_after
+    error: QuickchatError
+    what: str
+    retry_after: float | None = None
+
+
+def _should_retry(failure: _Failure) -> bool:
+    """Whether another attempt may succeed where this one failed: the CheckRetry."""
+    if isinstance(failure.error, QuickchatAPIError):
+        # Rate limiting and the server-side failures that pass; any other status
+        # is a verdict on the request, the same next time.
+        return failure.error.status in RETRY_STATUSES
+    # No usable answer (no connection, a timeout, a body cut short or not a
+    # configuration) is often a blip. A request that requests refused to build
+    # (QuickchatConfigError) was never sent, and would be refused again.
+    return isinstance(failure.error, QuickchatTransportError | QuickchatResponseError)
 
 
 # Refusals of requests' own, before anything is sent: the same on every attempt.
@@ -222,6 +242,11 @@ class QuickchatClient:
         self.scenario_id = agent_key(api_token)
         self._timeout = (connect_timeout, read_timeout)
         self._retry = RetryPolicy(max_retries, backoff_factor)
+        # Before any call of this client can wait to retry: where the process's exit
+        # is all a provider learns of a cancellation (the dynamic provider's host,
+        # `_cancel` says why), it ends those waits. It takes effect once per process;
+        # here, not at import, so that importing the module leaves the exit alone.
+        _cancel.cancel_at_exit()
         self._session = requests.Session()
         self._session.headers["User-Agent"] = f"pulumi-quickchat/{__version__}"
         self._session.headers["Accept"] = "application/json"
@@ -296,49 +321,55 @@ class QuickchatClient:
         return self._call("PATCH", desired.to_api())
 
     def _call(self, method: str, body: dict[str, Any] | None) -> RatingConfiguration:
-        """Try, and retry what the policy allows; the one loop every request goes through.
+        """The one loop every request goes through: try, and retry what `_should_retry`
+        allows, waiting as `RetryPolicy.wait` says, until the budget is spent.
 
         PATCH is retried as GET is: it always carries the whole change, so
-        sending it twice gives the same result. A cancelled operation
-        (`_cancel`) sends nothing more: the token is checked before each
-        attempt, and the wait for a retry ends when it is set.
+        sending it twice gives the same result. The error that ends the loop
+        says how many attempts were sent and whether any of them may have
+        applied the change. A cancelled operation (`_cancel`) sends nothing
+        more: the token is checked before each attempt, and the wait for a
+        retry ends when it is set.
         """
-        _cancel.cancel_at_exit()
         cancelled = _cancel.current()
-        retries = 0
+        attempts = 0
         maybe_applied = False  # by any attempt, not only the last
-        previous: str | None = None
+        previous: str | None = None  # what the last attempt got
         while True:
             if cancelled.is_set():
-                error = QuickchatCancelledError(method, CONFIGURATION_PATH, previous)
-                error.attempts, error.maybe_applied = retries, maybe_applied
-                raise error
-            try:
-                return self._attempt(method, body)
-            except _Retryable as failure:
-                maybe_applied = maybe_applied or failure.error.maybe_applied
-                previous = failure.why
-                if retries >= self._retry.max_retries:
-                    failure.error.attempts = retries + 1
-                    failure.error.maybe_applied = maybe_applied
-                    raise failure.error from None
-                retries += 1
-                wait = self._retry.wait(retries, failure.retry_after)
-                log.warning(
-                    "%s %s%s: %s; retry %d of %d in %.1f s",
-                    method,
-                    self.base_url,
-                    CONFIGURATION_PATH,
-                    failure.why,
-                    retries,
-                    self._retry.max_retries,
-                    wait,
-                )
-                if wait > 0:
-                    cancelled.wait(wait)  # ends early, and the loop stops, when cancelled
+                stopped = QuickchatCancelledError(method, CONFIGURATION_PATH, previous)
+                stopped.attempts, stopped.maybe_applied = attempts, maybe_applied
+                raise stopped
+            outcome = self._attempt(method, body)
+            attempts += 1
+            if isinstance(outcome, RatingConfiguration):
+                return outcome
+            maybe_applied = maybe_applied or outcome.error.maybe_applied
+            if not _should_retry(outcome) or attempts > self._retry.max_retries:
+                if isinstance(outcome.error, QuickchatRequestError):
+                    outcome.error.attempts = attempts
+                    outcome.error.maybe_applied = maybe_applied
+                raise outcome.error
+            wait = self._retry.wait(attempts, outcome.retry_after)
+            log.warning(
+                "%s %s%s: %s; retry %d of %d in %.1f s",
+                method,
+                self.base_url,
+                CONFIGURATION_PATH,
+                outcome.what,
+                attempts,
+                self._retry.max_retries,
+                wait,
+            )
+            previous = outcome.what
+            if wait > 0:
+                cancelled.wait(wait)  # ends early, and the loop stops, when cancelled
 
-    def _attempt(self, method: str, body: dict[str, Any] | None) -> RatingConfiguration:
-        """One request. Raises _Retryable for what another attempt may fix."""
+    def _attempt(self, method: str, body: dict[str, Any] | None) -> RatingConfiguration | _Failure:
+        """One request, its answer read whole: the configuration, or what went wrong.
+
+        Decides nothing about retrying; `_call` asks `_should_retry`.
+        """
         try:
             response = self._session.request(
                 method,
@@ -348,44 +379,38 @@ class QuickchatClient:
                 json=body,
                 timeout=self._timeout,
                 allow_redirects=False,
-                stream=True,  # the body is read below, where its failures are ours to retry
+                stream=True,  # the body is read below, where its failures are classified
             )
         except _PERMANENT_LOCAL_ERRORS as exc:
-            # requests refused to build the request: no retry can change that.
-            raise QuickchatConfigError(
+            refused = QuickchatConfigError(
                 f"{method} {CONFIGURATION_PATH} cannot be sent: "
                 f"the request could not be prepared ({type(exc).__name__}). Nothing was sent. "
                 "Fix the base URL (quickchat:baseUrl / QUICKCHAT_API_BASE_URL) or the token."
-            ) from None
+            )
+            return _Failure(refused, "a request that could not be prepared")
         except requests.exceptions.RequestException as exc:
-            why = _describe_transport_error(exc, self._timeout)
-            sent = not _never_connected(exc)
-            error = QuickchatTransportError(method, CONFIGURATION_PATH, why, sent=sent)
-            raise _Retryable(error, why) from None
+            lost = _transport_error(method, exc, self._timeout, answered=False)
+            return _Failure(lost, lost.detail)
         with response:
             try:
                 response.content  # noqa: B018 - reads the whole body
             except requests.exceptions.RequestException as exc:
-                why = _describe_body_error(exc, self._timeout)
-                error = QuickchatTransportError(method, CONFIGURATION_PATH, why, sent=True)
-                raise _Retryable(error, why) from None
+                cut = _transport_error(method, exc, self._timeout, answered=True)
+                return _Failure(cut, cut.detail)
             if response.status_code != 200:
-                api_error = _api_error(method, response)
-                if response.status_code not in RETRY_STATUSES:
-                    raise api_error
-                why = f"HTTP {response.status_code}"
                 retry_after = _retry_after_seconds(response.headers.get("Retry-After"))
+                what = f"HTTP {response.status_code}"
                 if retry_after is not None:
-                    why += f" with Retry-After {retry_after:g} s"
-                raise _Retryable(api_error, why, retry_after)
+                    what += f" with Retry-After {retry_after:g} s"
+                return _Failure(_api_error(method, response), what, retry_after)
             try:
                 return RatingConfiguration.from_api(response.json())
             except requests.exceptions.JSONDecodeError:
                 unreadable = QuickchatResponseError(method, CONFIGURATION_PATH, "not JSON")
-                raise _Retryable(unreadable, "a body that is not JSON") from None
+                return _Failure(unreadable, "a body that is not JSON")
             except ValueError as exc:
                 unreadable = QuickchatResponseError(method, CONFIGURATION_PATH, str(exc))
-                raise _Retryable(unreadable, f"an unexpected body ({exc})") from None
+                return _Failure(unreadable, f"an unexpected body ({exc})")
 
 
 def _proxies_from_environment(url: str) -> dict[str, str]:
@@ -401,11 +426,16 @@ def _proxies_from_environment(url: str) -> dict[str, str]:
 
 def _retry_after_seconds(header: str | None) -> float | None:
     """A Retry-After header in seconds (delta-seconds or an HTTP date); None if absent or
-    malformed, so that a garbled header means backing off rather than failing."""
+    malformed, so that a garbled header means backing off rather than failing.
+
+    Not urllib3's `Retry.parse_retry_after`, which reads a date whose zone is
+    unknown ("-0000") or missing as local time and a 31 February as 3 March, and
+    raises ValueError for a year past 9999: here each of those is malformed.
+    """
     if header is None:
         return None
     header = header.strip()
-    if header.isdigit():
+    if header.isascii() and header.isdigit():  # "²" is a digit to isdigit, not to float
         return float(header)
     try:
         when = email.utils.parsedate_to_datetime(header)
@@ -426,37 +456,59 @@ def _api_error(method: str, response: requests.Response) -> QuickchatAPIError:
     return QuickchatAPIError(method, CONFIGURATION_PATH, response.status_code, code, message)
 
 
-def _describe_body_error(
-    exc: requests.exceptions.RequestException, timeout: tuple[float, float]
-) -> str:
-    if "timed out" in str(exc).lower():
-        return f"no response within {timeout[1]:g}s"
-    return "the connection was cut mid-response"
+def _transport_error(
+    method: str,
+    exc: requests.exceptions.RequestException,
+    timeout: tuple[float, float],
+    *,
+    answered: bool,
+) -> QuickchatTransportError:
+    """A failure below HTTP in our own words, and whether the request may have reached
+    Quickchat (`sent`, which makes a PATCH `maybe_applied`).
+
+    Judged by the exceptions' types, never their text. `answered`: the failure
+    came while reading the body of an answer. Our words, not str(exc): urllib3's
+    messages are long, and we keep full control over what text reaches a log.
+    """
+    connect_timeout, read_timeout = timeout
+    cause = _urllib3_cause(exc)
+    if isinstance(exc, requests.exceptions.ConnectTimeout) or isinstance(
+        cause, urllib3.exceptions.ConnectTimeoutError
+    ):
+        # No connection was made, to Quickchat or to the proxy on the way (a
+        # NewConnectionError is a ConnectTimeoutError too): nothing was sent.
+        if cause is not None and isinstance(cause.__cause__, ConnectionRefusedError):
+            words = "connection refused"
+        elif isinstance(cause, urllib3.exceptions.NewConnectionError):
+            words = "could not reach the server"  # no such host, no route to it
+        else:
+            words = f"could not connect within {connect_timeout:g}s"
+        return QuickchatTransportError(method, CONFIGURATION_PATH, words, sent=False)
+    if isinstance(exc, requests.exceptions.Timeout) or isinstance(
+        cause, urllib3.exceptions.TimeoutError | TimeoutError
+    ):
+        words = f"no response within {read_timeout:g}s"
+    elif answered:
+        words = "the connection was cut mid-response"
+    elif isinstance(exc, requests.exceptions.ConnectionError):
+        words = "could not reach the server"
+    else:
+        words = f"request failed ({type(exc).__name__})"
+    return QuickchatTransportError(method, CONFIGURATION_PATH, words, sent=True)
 
 
-def _never_connected(exc: requests.exceptions.RequestException) -> bool:
-    """No connection was made (refused, no such host, not connected in time), so the
-    request never left; anything else may have reached Quickchat."""
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return True
-    reason = getattr(exc.args[0], "reason", None) if exc.args else None
-    return isinstance(reason, urllib3.exceptions.NewConnectionError)
-
-
-def _describe_transport_error(
-    exc: requests.exceptions.RequestException, timeout: tuple[float, float]
-) -> str:
-    # Our own words, not str(exc): urllib3's messages are long, and we keep
-    # full control over what text can reach a log.
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return f"could not connect within {timeout[0]:g}s"
-    if isinstance(exc, requests.exceptions.ReadTimeout):
-        return f"no response within {timeout[1]:g}s"
-    if isinstance(exc, requests.exceptions.ConnectionError):
-        reason = str(exc.args[0] if exc.args else "").lower()
-        if "refused" in reason:
-            return "connection refused"
-        if "timed out" in reason:
-            return f"no response within {timeout[1]:g}s"
-        return "could not reach the server"
-    return f"request failed ({type(exc).__name__})"
+def _urllib3_cause(exc: requests.exceptions.RequestException) -> BaseException | None:
+    """What stopped urllib3, out of the wrappers around it: requests puts urllib3's
+    error first in its args; urllib3 puts what stopped it in a MaxRetryError's
+    `reason`, a ProxyError's `original_error` and a ProtocolError's second argument
+    (the OSError that aborted the connection). None for a bare requests error."""
+    cause = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else None
+    if isinstance(cause, urllib3.exceptions.MaxRetryError):
+        cause = cause.reason
+    if isinstance(cause, urllib3.exceptions.ProxyError):
+        cause = cause.original_error
+    if isinstance(cause, urllib3.exceptions.ProtocolError) and len(cause.args) > 1:
+        aborted_by = cause.args[1]
+        if isinstance(aborted_by, BaseException):
+            cause = aborted_by
+    return cause
