@@ -276,12 +276,15 @@ def _tracked_copy(source: Path, destination: Path) -> Path:
     return destination
 
 
-@pytest.mark.parametrize("project", [".", "emulator"])
+@pytest.mark.parametrize("project", [".", "emulator", "sdk/python"])
 def test_the_release_builds_pass_twine_check_and_the_sdist_ships_no_tests(
     project: str, tmp_path: Path
 ) -> None:
     # What .github/workflows/release.yml does: `python -m build`, then `twine check`.
     checkout = _tracked_copy(ROOT, tmp_path / "checkout")
+    if project == "sdk/python":  # its PyPI page and licence, copied in as release.yml does
+        shutil.copy(checkout / "docs" / "pypi.md", checkout / project / "README.md")
+        shutil.copy(checkout / "LICENSE", checkout / project / "LICENSE")
     dist = tmp_path / "dist"
     subprocess.run(
         [
@@ -314,11 +317,19 @@ def test_the_release_builds_pass_twine_check_and_the_sdist_ships_no_tests(
         assert {"docs/reference.md", "examples/native/__main__.py", "CHANGELOG.md"} <= names
         assert not any(name.startswith("emulator/") for name in names)
         assert "provider/pulumi_quickchat/pulumi-plugin.json" in names
-    _, metadata, _ = wheel_contents(wheel)
+    wheel_names, metadata, _ = wheel_contents(wheel)
     assert "Description-Content-Type: text/markdown" in metadata
+    assert "Project-URL" not in metadata  # none invented
+    if project == "sdk/python":
+        # What gen-sdk writes: no classifiers; the plugin pinned at this very version.
+        assert f"Name: pulumi_quickchat_native\nVersion: {__version__}\n" in metadata
+        assert f"Requires-Dist: pulumi-quickchat=={__version__}\n" in metadata
+        assert "pulumi_quickchat_native/pulumi-plugin.json" in wheel_names
+        assert any(name.endswith(".dist-info/licenses/LICENSE") for name in wheel_names)
+        assert {"README.md", "LICENSE"} <= names
+        return
     assert "Classifier: Typing :: Typed" in metadata
     assert "Classifier: Programming Language :: Python :: 3.13" in metadata
-    assert "Project-URL" not in metadata  # none invented
 
 
 VERSION_FILES = (
