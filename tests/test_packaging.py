@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from pulumi_quickchat import __version__
+from pulumi_quickchat._version import semver
 from quickchat_emulator import AgentJson, EmulatorAdmin
 
 from support.checks import requests_sent
@@ -94,14 +95,21 @@ def test_the_provider_wheel_ships_the_typed_package_and_no_emulator(tmp_path: Pa
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh virtualenv with the provider's wheel installed, as `pip install` installs it.
+    """A fresh virtualenv with the provider's wheel installed, as `pip install` installs it,
+    then the native SDK's wheel beside it.
 
-    Its dependencies (pulumi, requests) come from this test's environment,
-    through a path file, since no index is reachable here; the package itself
-    and its commands come from the wheel alone.
+    Their dependencies (pulumi, requests, semver) come from this test's environment,
+    through a path file, since no index is reachable here; the packages themselves
+    and their commands come from the wheels alone. The SDK's wheel goes in as a user's
+    `pip install pulumi-quickchat-native` does, dependencies resolved: its pin on
+    pulumi-quickchat must be met by the provider's wheel, or pip refuses.
     """
     root = tmp_path_factory.mktemp("installed")
     wheel = build_wheel(ROOT, ("pyproject.toml", "README.md", "LICENSE"), "provider", root)
+    (root / "sdk").mkdir()
+    sdk_wheel = build_wheel(
+        ROOT / "sdk" / "python", ("pyproject.toml",), "pulumi_quickchat_native", root / "sdk"
+    )
     venv = root / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
     python = venv / "bin" / "python"
@@ -115,6 +123,11 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (Path(site_packages) / "dependencies.pth").write_text(ours + "\n")
     subprocess.run(
         [str(python), "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", str(wheel)],
+        check=True,
+        timeout=300,
+    )
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", "--no-index", str(sdk_wheel)],
         check=True,
         timeout=300,
     )
@@ -146,6 +159,39 @@ def test_the_installed_package_asks_the_engine_for_no_plugin_to_download(install
         assert RequiredPlugin("pulumi-quickchat", "quickchat", "v0.1.0") in required_plugins(python)
     finally:
         plugin_json.write_text(kept)
+
+
+def test_the_installed_native_sdk_registers_the_version_of_the_plugin_it_pins(
+    installed: Path,
+) -> None:
+    python = installed / "bin" / "python"
+    # What the SDK registers each resource with, and what pip installed for its pin.
+    imported = subprocess.run(
+        [
+            str(python),
+            "-c",
+            "import importlib.metadata, pulumi_quickchat_native as sdk\n"
+            "print(sdk.__file__)\n"
+            "print(sdk._utilities.get_version())\n"
+            "print(importlib.metadata.version('pulumi-quickchat'))\n"
+            "print(importlib.metadata.requires('pulumi-quickchat-native'))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    location, registered, plugin_distribution, requires = imported
+    assert location.startswith(str(installed)), location  # the wheel's, not sdk/python
+    assert registered == semver(__version__)
+    assert plugin_distribution == __version__
+    assert f"'pulumi-quickchat=={__version__}'" in requires
+    # The engine looks for the plugin the SDK names, at that version ...
+    wanted = RequiredPlugin("pulumi-quickchat-native", "quickchat", f"v{registered}")
+    assert wanted in required_plugins(python)
+    # ... and the plugin pulumi-quickchat installed answers with it.
+    with NativePlugin(installed_plugin(installed / "bin")) as plugin:
+        assert plugin.process.args[0].startswith(str(installed))
+        assert plugin.plugin_version() == registered
 
 
 def test_the_installed_plugin_serves_the_lifecycle_import_and_the_function(
@@ -240,12 +286,15 @@ def _tracked_copy(source: Path, destination: Path) -> Path:
     return destination
 
 
-@pytest.mark.parametrize("project", [".", "emulator"])
+@pytest.mark.parametrize("project", [".", "emulator", "sdk/python"])
 def test_the_release_builds_pass_twine_check_and_the_sdist_ships_no_tests(
     project: str, tmp_path: Path
 ) -> None:
     # What .github/workflows/release.yml does: `python -m build`, then `twine check`.
     checkout = _tracked_copy(ROOT, tmp_path / "checkout")
+    if project == "sdk/python":  # its PyPI page and licence, copied in as release.yml does
+        shutil.copy(checkout / "docs" / "pypi.md", checkout / project / "README.md")
+        shutil.copy(checkout / "LICENSE", checkout / project / "LICENSE")
     dist = tmp_path / "dist"
     subprocess.run(
         [
@@ -278,11 +327,19 @@ def test_the_release_builds_pass_twine_check_and_the_sdist_ships_no_tests(
         assert {"docs/reference.md", "examples/native/__main__.py", "CHANGELOG.md"} <= names
         assert not any(name.startswith("emulator/") for name in names)
         assert "provider/pulumi_quickchat/pulumi-plugin.json" in names
-    _, metadata, _ = wheel_contents(wheel)
+    wheel_names, metadata, _ = wheel_contents(wheel)
     assert "Description-Content-Type: text/markdown" in metadata
+    assert "Project-URL" not in metadata  # none invented
+    if project == "sdk/python":
+        # What gen-sdk writes: no classifiers; the plugin pinned at this very version.
+        assert f"Name: pulumi_quickchat_native\nVersion: {__version__}\n" in metadata
+        assert f"Requires-Dist: pulumi-quickchat=={__version__}\n" in metadata
+        assert "pulumi_quickchat_native/pulumi-plugin.json" in wheel_names
+        assert any(name.endswith(".dist-info/licenses/LICENSE") for name in wheel_names)
+        assert {"README.md", "LICENSE"} <= names
+        return
     assert "Classifier: Typing :: Typed" in metadata
     assert "Classifier: Programming Language :: Python :: 3.13" in metadata
-    assert "Project-URL" not in metadata  # none invented
 
 
 VERSION_FILES = (
@@ -293,7 +350,6 @@ VERSION_FILES = (
 
 def test_one_version_for_both_distributions_and_the_plugin(tmp_path: Path) -> None:
     from pulumi_quickchat._plugin.schema import SCHEMA
-    from pulumi_quickchat._version import semver
     from quickchat_emulator import __version__ as emulator_version
 
     assert __version__ == emulator_version
@@ -319,6 +375,40 @@ def test_one_version_for_both_distributions_and_the_plugin(tmp_path: Path) -> No
     )
 
 
+# What `pulumi package gen-sdk` writes the version into as semver (scripts/gen_sdk.py); the
+# Python SDK's pyproject.toml carries it as PEP 440.
+SDK_SEMVER_FILES = (
+    Path("sdk/python/pulumi_quickchat_native/pulumi-plugin.json"),
+    Path("sdk/nodejs/package.json"),
+    Path("sdk/go/quickchat/pulumi-plugin.json"),
+)
+
+
+def _substitute(file: Path, pattern: str, replacement: str) -> None:
+    text, count = re.subn(pattern, replacement, file.read_text(), flags=re.M)
+    assert count, f"{pattern} is not in {file}"
+    file.write_text(text)
+
+
+def _release_copy(tmp_path: Path, version: str) -> Path:
+    """A tracked copy as the release commit of `version` has it: both _version.py files
+    and sdk/ (as scripts/gen_sdk.py writes it) at `version`, and its changelog heading."""
+    copy = _tracked_copy(ROOT, tmp_path / "checkout")
+    for path in VERSION_FILES:
+        _substitute(copy / path, r'__version__ = "[^"]+"', f'__version__ = "{version}"')
+    python_sdk = copy / "sdk" / "python" / "pyproject.toml"
+    _substitute(python_sdk, r'^(\s*)version = "[^"]+"', rf'\1version = "{version}"')
+    _substitute(python_sdk, r'"pulumi-quickchat==[^"]+"', f'"pulumi-quickchat=={version}"')
+    try:
+        engine = semver(version)
+    except ValueError:
+        engine = version  # no semver form, which check_release reports first
+    for path in SDK_SEMVER_FILES:
+        _substitute(copy / path, r'"version": "[^"]+"', f'"version": "{engine}"')
+    _substitute(copy / "CHANGELOG.md", r"^## \[Unreleased\]", f"## [Unreleased]\n\n## [{version}]")
+    return copy
+
+
 @pytest.mark.parametrize(
     ("version", "problem"),
     [
@@ -330,17 +420,46 @@ def test_one_version_for_both_distributions_and_the_plugin(tmp_path: Path) -> No
 def test_release_check_takes_a_pre_release_and_refuses_what_the_engine_cannot_read(
     tmp_path: Path, version: str, problem: str | None
 ) -> None:
-    copy = _tracked_copy(ROOT, tmp_path / "checkout")
-    for path in VERSION_FILES:
-        file = copy / path
-        file.write_text(
-            re.sub(r'__version__ = "[^"]+"', f'__version__ = "{version}"', file.read_text())
-        )
-    changelog = copy / "CHANGELOG.md"
-    changelog.write_text(
-        changelog.read_text().replace("## [Unreleased]", f"## [Unreleased]\n\n## [{version}]")
-    )
+    copy = _release_copy(tmp_path, version)
     release = [sys.executable, str(copy / "scripts" / "check_release.py"), f"v{version}"]
     checked = subprocess.run(release, capture_output=True, text=True)
     assert checked.returncode == (0 if problem is None else 1), checked.stderr
     assert (problem or "") in checked.stderr
+
+
+# At 0.2.0rc1, whose semver (0.2.0-rc.1) differs from its PEP 440 form: each place gen-sdk
+# writes the version, set as it would be had the SDKs not been regenerated (or written in
+# the wrong form), and what it then holds.
+@pytest.mark.parametrize(
+    ("file", "generated", "edited", "found", "wanted"),
+    [
+        ("sdk/python/pyproject.toml", 'version = "0.2.0rc1"', 'version = "0.1.0"',
+         "version 0.1.0", "0.2.0rc1"),
+        ("sdk/python/pyproject.toml", '"pulumi-quickchat==0.2.0rc1"', '"pulumi-quickchat==0.1.0"',
+         "requirement pulumi-quickchat==0.1.0", "pulumi-quickchat==0.2.0rc1"),
+        ("sdk/python/pyproject.toml", '"pulumi-quickchat==0.2.0rc1", ', "",
+         "requirement none", "pulumi-quickchat==0.2.0rc1"),
+        ("sdk/python/pulumi_quickchat_native/pulumi-plugin.json", '"0.2.0-rc.1"', '"0.2.0rc1"',
+         "version 0.2.0rc1", "0.2.0-rc.1"),
+        ("sdk/nodejs/package.json", '"version": "0.2.0-rc.1",', '"version": "0.2.0rc1",',
+         "version 0.2.0rc1", "0.2.0-rc.1"),
+        ("sdk/nodejs/package.json", '"version": "0.2.0-rc.1"\n', '"version": "0.1.0"\n',
+         "pulumi.version 0.1.0", "0.2.0-rc.1"),
+        ("sdk/go/quickchat/pulumi-plugin.json", '"0.2.0-rc.1"', '"0.1.0"',
+         "version 0.1.0", "0.2.0-rc.1"),
+    ],
+)  # fmt: skip
+def test_release_check_refuses_an_sdk_out_of_step_naming_the_file_and_the_fix(
+    tmp_path: Path, file: str, generated: str, edited: str, found: str, wanted: str
+) -> None:
+    copy = _release_copy(tmp_path, "0.2.0rc1")
+    release = [sys.executable, str(copy / "scripts" / "check_release.py"), "v0.2.0rc1"]
+    passed = subprocess.run(release, capture_output=True, text=True)
+    assert passed.returncode == 0, passed.stderr
+    _substitute(copy / file, re.escape(generated), edited)
+    refused = subprocess.run(release, capture_output=True, text=True)
+    assert refused.returncode == 1
+    assert refused.stderr.splitlines() == [
+        f"check_release: {file} has {found}, where provider/pulumi_quickchat/_version.py "
+        f"(0.2.0rc1) wants {wanted}: run `.venv/bin/python scripts/gen_sdk.py` and commit sdk/"
+    ]
