@@ -47,7 +47,7 @@ export class Provider extends pulumi.ProviderResource {
  */
 export interface ProviderArgs {
     /**
-     * The default API token; QUICKCHAT_API_TOKEN if unset.
+     * The default API token (one token, one AI Agent); QUICKCHAT_API_TOKEN if unset.
      */
     apiToken?: pulumi.Input<string | undefined>;
     /**

@@ -46,7 +46,7 @@ func NewProvider(ctx *pulumi.Context,
 }
 
 type providerArgs struct {
-	// The default API token; QUICKCHAT_API_TOKEN if unset.
+	// The default API token (one token, one AI Agent); QUICKCHAT_API_TOKEN if unset.
 	ApiToken *string `pulumi:"apiToken"`
 	// The Quickchat API address; QUICKCHAT_API_BASE_URL, then https://app.quickchat.ai, if unset.
 	BaseUrl *string `pulumi:"baseUrl"`
@@ -54,7 +54,7 @@ type providerArgs struct {
 
 // The set of arguments for constructing a Provider resource.
 type ProviderArgs struct {
-	// The default API token; QUICKCHAT_API_TOKEN if unset.
+	// The default API token (one token, one AI Agent); QUICKCHAT_API_TOKEN if unset.
 	ApiToken pulumi.StringPtrInput
 	// The Quickchat API address; QUICKCHAT_API_BASE_URL, then https://app.quickchat.ai, if unset.
 	BaseUrl pulumi.StringPtrInput

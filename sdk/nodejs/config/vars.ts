@@ -8,7 +8,7 @@ declare var exports: any;
 const __config = new pulumi.Config("quickchat");
 
 /**
- * The default API token (one token, one AI Agent).
+ * The default API token (one token, one AI Agent); QUICKCHAT_API_TOKEN if unset.
  */
 export declare const apiToken: string | undefined;
 Object.defineProperty(exports, "apiToken", {
@@ -19,7 +19,7 @@ Object.defineProperty(exports, "apiToken", {
 });
 
 /**
- * The Quickchat API address; defaults to https://app.quickchat.ai.
+ * The Quickchat API address; QUICKCHAT_API_BASE_URL, then https://app.quickchat.ai, if unset.
  */
 export declare const baseUrl: string | undefined;
 Object.defineProperty(exports, "baseUrl", {

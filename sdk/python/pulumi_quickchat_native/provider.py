@@ -24,7 +24,7 @@ class ProviderArgs:
         """
         The set of arguments for constructing a Provider resource.
 
-        :param pulumi.Input[_builtins.str] api_token: The default API token; QUICKCHAT_API_TOKEN if unset.
+        :param pulumi.Input[_builtins.str] api_token: The default API token (one token, one AI Agent); QUICKCHAT_API_TOKEN if unset.
         :param pulumi.Input[_builtins.str] base_url: The Quickchat API address; QUICKCHAT_API_BASE_URL, then https://app.quickchat.ai, if unset.
         """
         if api_token is None:
@@ -40,7 +40,7 @@ class ProviderArgs:
     @pulumi.getter(name="apiToken")
     def api_token(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        The default API token; QUICKCHAT_API_TOKEN if unset.
+        The default API token (one token, one AI Agent); QUICKCHAT_API_TOKEN if unset.
         """
         return pulumi.get(self, "api_token")
 
@@ -75,7 +75,7 @@ class Provider(pulumi.ProviderResource):
 
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
-        :param pulumi.Input[_builtins.str] api_token: The default API token; QUICKCHAT_API_TOKEN if unset.
+        :param pulumi.Input[_builtins.str] api_token: The default API token (one token, one AI Agent); QUICKCHAT_API_TOKEN if unset.
         :param pulumi.Input[_builtins.str] base_url: The Quickchat API address; QUICKCHAT_API_BASE_URL, then https://app.quickchat.ai, if unset.
         """
         ...

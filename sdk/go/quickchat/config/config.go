@@ -11,7 +11,7 @@ import (
 
 var _ = internal.GetEnvOrDefault
 
-// The default API token (one token, one AI Agent).
+// The default API token (one token, one AI Agent); QUICKCHAT_API_TOKEN if unset.
 func GetApiToken(ctx *pulumi.Context) string {
 	v, err := config.Try(ctx, "quickchat:apiToken")
 	if err == nil {
@@ -24,7 +24,7 @@ func GetApiToken(ctx *pulumi.Context) string {
 	return value
 }
 
-// The Quickchat API address; defaults to https://app.quickchat.ai.
+// The Quickchat API address; QUICKCHAT_API_BASE_URL, then https://app.quickchat.ai, if unset.
 func GetBaseUrl(ctx *pulumi.Context) string {
 	v, err := config.Try(ctx, "quickchat:baseUrl")
 	if err == nil {

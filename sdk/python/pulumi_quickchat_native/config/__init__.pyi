@@ -16,11 +16,11 @@ from .. import _utilities
 
 apiToken: Optional[str]
 """
-The default API token (one token, one AI Agent).
+The default API token (one token, one AI Agent); QUICKCHAT_API_TOKEN if unset.
 """
 
 baseUrl: Optional[str]
 """
-The Quickchat API address; defaults to https://app.quickchat.ai.
+The Quickchat API address; QUICKCHAT_API_BASE_URL, then https://app.quickchat.ai, if unset.
 """
 

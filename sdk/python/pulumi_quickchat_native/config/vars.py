@@ -23,14 +23,14 @@ class _ExportableConfig(types.ModuleType):
     @_builtins.property
     def api_token(self) -> Optional[str]:
         """
-        The default API token (one token, one AI Agent).
+        The default API token (one token, one AI Agent); QUICKCHAT_API_TOKEN if unset.
         """
         return __config__.get('apiToken') or _utilities.get_env('QUICKCHAT_API_TOKEN')
 
     @_builtins.property
     def base_url(self) -> Optional[str]:
         """
-        The Quickchat API address; defaults to https://app.quickchat.ai.
+        The Quickchat API address; QUICKCHAT_API_BASE_URL, then https://app.quickchat.ai, if unset.
         """
         return __config__.get('baseUrl') or _utilities.get_env('QUICKCHAT_API_BASE_URL')
 
