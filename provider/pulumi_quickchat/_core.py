@@ -3,8 +3,11 @@
 The dynamic provider (`conversation_rating.py`) and the native plugin
 (`_plugin/`) are thin translations of this module: they map their SDK's
 requests to these functions and the results back, and decide nothing. Fields
-go by Quickchat's own names (snake_case); unknown values, during a preview,
-are `pulumi.output.Unknown`.
+go by their declared names (`_declaration.py`, Quickchat's snake_case); unknown
+values, during a preview, are `pulumi.output.Unknown`. Every step takes the
+provider's settings, resolved once when it was configured (`ProviderConfig`),
+which also say how its users name each field: a message is worded once, here,
+in the caller's names.
 
 In lifecycle order: the fields, check, diff, then create, read, update and
 delete, the only steps that send requests.
@@ -140,25 +143,26 @@ def _code_problem(code: Any, hidden: bool) -> str | None:
     return f"unknown question code {code!r} (known codes: {known}){hint}"
 
 
+def _not_a_boolean(facts: _Facts, name: str) -> str | None:
+    """The rule every boolean follows: given (and known), it is true or false."""
+    value = facts.inputs.get(name)
+    if value is None or is_unknown(value) or isinstance(value, bool):
+        return None
+    return f"must be true or false, got {_describe(value, name in facts.hidden)}"
+
+
 def _check_conv_rating_active(facts: _Facts) -> str | None:
-    active = facts.inputs.get("conv_rating_active")
-    if active is None:
+    if facts.inputs.get("conv_rating_active") is None:
         return "is required: true asks visitors to rate the conversation, false turns it off"
-    if not is_unknown(active) and not isinstance(active, bool):
-        hidden = "conv_rating_active" in facts.hidden
-        return f"must be true or false, got {_describe(active, hidden)}"
-    return None
+    return _not_a_boolean(facts, "conv_rating_active")
 
 
 def _check_conv_rating_popup_active(facts: _Facts) -> str | None:
+    if problem := _not_a_boolean(facts, "conv_rating_popup_active"):
+        return problem
     popup = facts.inputs.get("conv_rating_popup_active")
     active = facts.inputs.get("conv_rating_active")
-    if popup is None or is_unknown(popup):
-        return None
-    if not isinstance(popup, bool):
-        hidden = "conv_rating_popup_active" in facts.hidden
-        return f"must be true or false, got {_describe(popup, hidden)}"
-    if isinstance(active, bool) and popup != active:
+    if isinstance(popup, bool) and isinstance(active, bool) and popup != active:
         either_hidden = facts.hidden & {"conv_rating_active", "conv_rating_popup_active"}
         value = "the same value" if either_hidden else str(active).lower()
         return (
