@@ -271,9 +271,8 @@ def with_defaults(news: Mapping[str, Any]) -> dict[str, Any]:
             inputs[field.name] = news.get(field.name)
         elif field.name in inputs:
             continue
-        elif facts.default is not None:
-            default = facts.default  # a list, given as a tuple so that no caller shares it
-            inputs[field.name] = list(default) if isinstance(default, tuple) else default
+        elif field.default is not None:
+            inputs[field.name] = field.default()
         elif facts.default_from is not None:
             source = inputs.get(facts.default_from)
             if isinstance(source, field.type) or is_unknown(source):

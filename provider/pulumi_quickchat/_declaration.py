@@ -56,9 +56,8 @@ class Facts:
     description: str
     required: bool = False
     secret: bool = False
-    # Filled in by check when the program leaves the field out: a value, or another
-    # input's value (whose secrecy it then shares).
-    default: Any = None
+    # Filled in by check when the program leaves the field out: another input's value
+    # (whose secrecy it then shares). A fixed default is the dataclass field's own.
     default_from: str | None = None
     # The provider's configuration only: the environment variable read when unset.
     environment: str | None = None
@@ -73,6 +72,8 @@ class Field:
     # Whether an output may be absent (an input's need is `facts.required`).
     optional: bool
     facts: Facts
+    # A fresh copy of its fixed default, or None where it has none.
+    default: Callable[[], Any] | None = None
 
     @property
     def schema_name(self) -> str:
@@ -113,8 +114,16 @@ def fields_of(cls: type) -> tuple[Field, ...]:
         optional = isinstance(hint, types.UnionType) and type(None) in get_args(hint)
         if optional:
             (hint,) = (arg for arg in get_args(hint) if arg is not type(None))
-        declared.append(Field(field.name, hint, optional, facts))
+        declared.append(Field(field.name, hint, optional, facts, _default_of(field)))
     return tuple(declared)
+
+
+def _default_of(field: dataclasses.Field[Any]) -> Callable[[], Any] | None:
+    if field.default_factory is not dataclasses.MISSING:
+        return field.default_factory
+    if field.default is not dataclasses.MISSING:
+        return lambda: field.default
+    return None
 
 
 _CODES = ", ".join(QUESTION_CODES)
@@ -140,12 +149,8 @@ class RatingConfiguration:
     # A list, as in Quickchat's JSON and in the resource's outputs, so that a
     # comparison with a list literal means what it says.
     conv_rating_question_codes: Annotated[
-        list[str],
-        Facts(
-            f"The questions asked, in order, from {_CODES}; defaults to both.",
-            default=DEFAULT_QUESTION_CODES,
-        ),
-    ]
+        list[str], Facts(f"The questions asked, in order, from {_CODES}; defaults to both.")
+    ] = dataclasses.field(default_factory=lambda: list(DEFAULT_QUESTION_CODES))
 
     @classmethod
     def from_api(cls, body: Any) -> RatingConfiguration:

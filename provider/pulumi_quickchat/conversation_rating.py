@@ -101,12 +101,12 @@ class ConversationRatingConfig(
     """Whether a popup asks for the rating; Quickchat requires it to equal conv_rating_active."""
     conv_rating_question_codes: pulumi.Output[list[str]]
     """The questions asked, in order: HELPFUL_THUMBS, EXPERIENCE_THUMBS."""
-    scenario_id: pulumi.Output[str]
-    """The AI Agent managed, read from the token (a fingerprint if the token is no JWT)."""
-    base_url: pulumi.Output[str]
-    """The Quickchat API address used."""
     api_token: pulumi.Output[str | None]
     """The per-resource API token, if one was given (always a secret)."""
+    base_url: pulumi.Output[str]
+    """The Quickchat API address used."""
+    scenario_id: pulumi.Output[str]
+    """The AI Agent managed, read from the token (a fingerprint if the token is no JWT)."""
 
     def __init__(
         self,

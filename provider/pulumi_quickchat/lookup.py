@@ -25,7 +25,7 @@ from ._settings import ProviderConfig
 ARGUMENT = "the lookup's `api_token` argument"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class GetConversationRatingConfigResult(RatingConfiguration):
     """An agent's Conversation Rating setting as Quickchat reports it now, with the address
     it was read from and the agent: the declaration's LOOKUP_RESULT, typed."""
