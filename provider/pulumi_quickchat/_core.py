@@ -475,10 +475,14 @@ def planned_outputs(inputs: Mapping[str, Any], config: ProviderConfig) -> dict[s
     return outs
 
 
-def _refuse_unusable(inputs: Mapping[str, Any], config: ProviderConfig) -> None:
-    """Send nothing that check would refuse, nor a guess for an input still unknown (a
-    token from elsewhere, a default): the engine checks first, but a write is the last
-    place to catch it. Values are not quoted: which arrived secret is not known here."""
+def _desired(inputs: Mapping[str, Any], config: ProviderConfig) -> RatingConfiguration:
+    """The setting the inputs ask for, typed, each default filled in (state written by an
+    earlier version may lack a field declared since).
+
+    Refuses, sending nothing, what check would refuse, and a guess for an input still
+    unknown (a token from elsewhere, a default): the engine checks first, but a write is
+    the last place to catch it. Values are not quoted: which arrived secret is not known
+    here."""
     unknown = [config.name(name) for name in INPUT_FIELDS if is_unknown(inputs.get(name))]
     if unknown:
         raise QuickchatConfigError(
@@ -486,18 +490,20 @@ def _refuse_unusable(inputs: Mapping[str, Any], config: ProviderConfig) -> None:
             "engine could not compute the value. Nothing was sent. Check the resource or "
             "output it comes from, then run `pulumi up` again."
         )
-    facts = _Facts(with_defaults(inputs), frozenset(INPUT_FIELDS), config)
+    completed = with_defaults(inputs)
+    facts = _Facts(completed, frozenset(INPUT_FIELDS), config)
     sent = (*MANAGED_FIELDS, "base_url")
     problems = [f"{config.name(name)}: {p}" for name in sent if (p := VALIDATORS[name](facts))]
     if problems:
         raise QuickchatConfigError(f"{'; '.join(problems)}. Nothing was sent.")
+    return desired_configuration(completed)
 
 
 def create(inputs: Mapping[str, Any], config: ProviderConfig) -> tuple[str, dict[str, Any]]:
     """Adopt the agent the token names and write the desired state over it: one PATCH."""
-    _refuse_unusable(inputs, config)
+    desired = _desired(inputs, config)
     client = config.connect(inputs)
-    applied = _write(client, desired_configuration(inputs), "pulumi up", config)
+    applied = _write(client, desired, "pulumi up", config)
     return client.scenario_id, outputs_of(applied, client.scenario_id, client.base_url, inputs)
 
 
@@ -525,10 +531,9 @@ def update(
     id_: str, olds: Mapping[str, Any], news: Mapping[str, Any], config: ProviderConfig
 ) -> dict[str, Any]:
     """Write a changed setting: one PATCH; a token rotation alone sends nothing."""
-    _refuse_unusable(news, config)
+    desired = _desired(news, config)
     client = config.connect(news)
     managed = _refuse_another_agent(olds, id_, client.scenario_id, client.base_url)
-    desired = desired_configuration(news)
     if desired.to_api() == {name: olds.get(name) for name in MANAGED_FIELDS}:
         applied = desired  # only the token changed (a rotation): nothing to write
     else:
