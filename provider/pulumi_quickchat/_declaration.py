@@ -83,25 +83,10 @@ class Field:
         """The description, naming other fields as `naming` does."""
         return _REFERENCE.sub(lambda match: naming(match[1]), self.facts.description)
 
-    def schema(self) -> dict[str, Any]:
-        """The field's property in the package schema."""
-        prop: dict[str, Any] = dict(_SCHEMA_TYPES[self.type])
-        if self.facts.secret:
-            prop["secret"] = True
-        prop["description"] = self.describe(schema_name)
-        if self.facts.environment:
-            prop["defaultInfo"] = {"environment": [self.facts.environment]}
-        return prop
-
 
 _REFERENCE = re.compile(r"\{(\w+)\}")
-# Optional fields are typed `X | None`: the schema says optional by leaving them out of
-# the required list, not by their type.
-_SCHEMA_TYPES: dict[Any, dict[str, Any]] = {
-    bool: {"type": "boolean"},
-    str: {"type": "string"},
-    list[str]: {"type": "array", "items": {"type": "string"}},
-}
+# The types a field may have, as a message names them.
+KINDS: dict[Any, str] = {bool: "a boolean", str: "a string", list[str]: "a list of strings"}
 
 
 def fields_of(cls: type) -> tuple[Field, ...]:
@@ -159,8 +144,7 @@ class RatingConfiguration:
             raise ValueError(f"expected a JSON object, got {type(body).__name__}")
         for field in SETTING:
             if not _is_a(body.get(field.name), field.type):
-                kind = "a boolean" if field.type is bool else "a list of strings"
-                raise ValueError(f"`{field.name}` is missing or not {kind}")
+                raise ValueError(f"`{field.name}` is missing or not {KINDS[field.type]}")
         return cls(**{field.name: _copy(body[field.name]) for field in SETTING})
 
     def to_api(self) -> dict[str, Any]:

@@ -25,12 +25,31 @@ from .._declaration import (
     PACKAGE,
     RESOURCE_TYPE,
     Field,
+    schema_name,
 )
 from .._version import __version__, semver
 
+# Optional fields are typed `X | None`: the schema says optional by leaving them out of
+# the required list, not by their type.
+_TYPES: dict[Any, dict[str, Any]] = {
+    bool: {"type": "boolean"},
+    str: {"type": "string"},
+    list[str]: {"type": "array", "items": {"type": "string"}},
+}
+
+
+def _property(field: Field) -> dict[str, Any]:
+    prop: dict[str, Any] = dict(_TYPES[field.type])
+    if field.facts.secret:
+        prop["secret"] = True
+    prop["description"] = field.describe(schema_name)
+    if field.facts.environment:
+        prop["defaultInfo"] = {"environment": [field.facts.environment]}
+    return prop
+
 
 def _properties(fields: tuple[Field, ...]) -> dict[str, Any]:
-    return {field.schema_name: field.schema() for field in fields}
+    return {field.schema_name: _property(field) for field in fields}
 
 
 def _required(fields: tuple[Field, ...]) -> list[str]:
