@@ -415,6 +415,7 @@ def _release_copy(tmp_path: Path, version: str) -> Path:
         ("0.2.0rc1", None),
         ("0.2.0.dev3", None),
         ("0.2.0.post1", "version '0.2.0.post1' has no semver form for the Pulumi engine"),
+        ("0.2.0rc1.dev5", "version '0.2.0rc1.dev5' has no semver form for the Pulumi engine"),
     ],
 )
 def test_release_check_takes_a_pre_release_and_refuses_what_the_engine_cannot_read(

@@ -39,7 +39,7 @@ def test_regenerating_the_sdks_from_the_plugin_changes_nothing() -> None:
 
 @pytest.mark.parametrize(
     "version",
-    ["0.1.0", "1.2.3", "0.2.0rc1", "0.2.0a2", "0.2.0b3", "0.2.0.dev4", "0.2.0rc1.dev5"],
+    ["0.1.0", "1.2.3", "0.2.0rc1", "0.2.0a2", "0.2.0b3", "0.2.0.dev4"],
 )
 def test_a_version_and_its_pre_releases_reach_the_engine_as_the_sdk_registers_them(
     version: str, monkeypatch: pytest.MonkeyPatch
@@ -51,9 +51,11 @@ def test_a_version_and_its_pre_releases_reach_the_engine_as_the_sdk_registers_th
     semver_lib.Version.parse(registered)  # strict semver, as the engine parses it
 
 
-def test_a_version_no_release_uses_is_refused_naming_the_forms() -> None:
+@pytest.mark.parametrize("version", ["0.2.0-rc.1", "0.2.0rc1.dev5"])
+def test_a_version_no_release_uses_is_refused_naming_the_forms(version: str) -> None:
+    # A pre-release's dev release too: the SDK would register it without its .devN.
     with pytest.raises(ValueError, match=r"X\.Y\.ZrcN.*_version\.py"):
-        semver("0.2.0-rc.1")
+        semver(version)
 
 
 def test_the_python_sdk_is_installed_at_the_package_version() -> None:

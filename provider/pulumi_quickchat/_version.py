@@ -16,14 +16,16 @@ import re
 
 __version__ = "0.1.0"
 
-# The PEP 440 versions with a semver form: a release, a pre-release, a dev release.
-_CONVERTIBLE = re.compile(r"(\d+)\.(\d+)\.(\d+)(?:(a|b|rc)(\d+))?(?:\.dev(\d+))?")
+# The PEP 440 versions with a semver form: a release, a pre-release, a dev release. Not a
+# pre-release's dev release (0.2.0rc1.dev5): the generated SDKs drop its .devN, so the
+# version they carry would not be this one.
+_CONVERTIBLE = re.compile(r"(\d+)\.(\d+)\.(\d+)(?:(a|b|rc)(\d+)|\.dev(\d+))?")
 _PRE_RELEASE = {"a": "alpha", "b": "beta", "rc": "rc"}
 
 
 def semver(version: str = __version__) -> str:
     """0.2.0 -> 0.2.0; 0.2.0a1 -> 0.2.0-alpha.1, b -> beta, rc -> rc; 0.2.0.dev3 ->
-    0.2.0-dev.3 (as generated SDKs do, a pre-release's own .devN is dropped)."""
+    0.2.0-dev.3, as the generated SDKs convert them."""
     match = _CONVERTIBLE.fullmatch(version)
     if match is None:
         raise ValueError(
