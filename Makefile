@@ -12,7 +12,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: test quickstart bench bench-cli mutation lint venv cli examples clean
+.PHONY: test quickstart bench bench-cli mutation lint venv cli examples sdk clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,11 @@ test: lint examples
 # first and puts it on PATH.
 cli:
 	bash scripts/build_cli.sh
+
+# sdk/python, sdk/nodejs and sdk/go, regenerated from the plugin's schema by the real
+# CLI's `pulumi package gen-sdk` (tests/test_sdk.py fails on any difference).
+sdk: venv
+	$(BIN)/python scripts/gen_sdk.py
 
 quickstart: venv
 	$(BIN)/python scripts/quickstart.py

@@ -51,7 +51,7 @@ SEMVER_FIELDS = (
     ("sdk/nodejs/package.json", "pulumi.version"),
     ("sdk/go/quickchat/pulumi-plugin.json", "version"),
 )
-REGENERATE = "run `.venv/bin/python scripts/gen_sdk.py` and commit sdk/"
+REGENERATE = "run `make sdk` and commit sdk/"
 
 
 def json_field(path: Path, dotted: str) -> object:

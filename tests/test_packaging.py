@@ -462,5 +462,5 @@ def test_release_check_refuses_an_sdk_out_of_step_naming_the_file_and_the_fix(
     assert refused.returncode == 1
     assert refused.stderr.splitlines() == [
         f"check_release: {file} has {found}, where provider/pulumi_quickchat/_version.py "
-        f"(0.2.0rc1) wants {wanted}: run `.venv/bin/python scripts/gen_sdk.py` and commit sdk/"
+        f"(0.2.0rc1) wants {wanted}: run `make sdk` and commit sdk/"
     ]
