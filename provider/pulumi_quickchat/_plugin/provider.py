@@ -148,9 +148,10 @@ class QuickchatProvider(rpc.Provider):
 
     # Whether the provider's own baseUrl arrived secret (Configure).
     _secret_base_url = False
-    # The provider's settings, resolved once by Configure, which the engine sends before
-    # any step (pkg/resource/deploy/providers/registry.go, each provider is configured as
-    # it is loaded).
+    # The provider's settings, resolved once by Configure. The engine calls no step before
+    # Configure has answered, and none at all while the provider's own inputs are unknown
+    # (sdk/go/common/resource/plugin/provider_plugin.go: each method waits on
+    # getPluginConfig and returns early when `!pcfg.known`).
     _config: ProviderConfig
 
     async def cancel(self) -> None:
