@@ -35,9 +35,9 @@ def pytest_report_header() -> str:
 
 @pytest.fixture(autouse=True)
 def no_pulumi_runtime_left_behind() -> Iterator[None]:
-    """Each test starts with no Pulumi runtime, whatever ran before it: a mock monitor
-    left by a test of programs under `set_mocks` would make the next test's lookup a
-    mocked call on a closed event loop. Tests run in random order (`make test`)."""
+    """Each test starts with no Pulumi runtime, whatever ran before it: a mock monitor or
+    stack config left by a test of programs under `set_mocks` would reach the next test's
+    resources and lookups. Tests run in random order (`make test`)."""
     reset_runtime(preview=False)
     yield
     reset_runtime(preview=False)

@@ -14,12 +14,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pulumi_quickchat import _core
-from pulumi_quickchat._api import DEFAULT_BASE_URL, RatingConfiguration, agent_key
+from pulumi_quickchat._api import agent_key
+from pulumi_quickchat._declaration import (
+    DEFAULT_BASE_URL,
+    INPUT_NAMES,
+    SETTING_NAMES,
+    RatingConfiguration,
+)
 
 from support.configured import WITH_TOKEN
 from support.sdk import Unknown
 
-PROPERTIES = set(_core.INPUT_FIELDS)
+PROPERTIES = set(INPUT_NAMES)
 
 leaf = st.one_of(
     st.none(),
@@ -60,7 +66,7 @@ def test_check_never_crashes_and_names_only_real_properties(news: dict[str, Any]
     has_unknowns = any(isinstance(v, Unknown) for v in _leaves(inputs))
     if not failures and not has_unknowns:
         # What passes check is something Quickchat accepts.
-        RatingConfiguration.from_api({f: inputs[f] for f in _core.MANAGED_FIELDS})
+        RatingConfiguration.from_api({f: inputs[f] for f in SETTING_NAMES})
         assert inputs["conv_rating_popup_active"] == inputs["conv_rating_active"]
 
 
@@ -74,7 +80,7 @@ def test_diff_never_crashes_and_replaces_only_for_agent_or_address(
     assert set(result.replaces) <= {"api_token", "base_url"} & set(result.changed)
     # A setting is reported exactly when the program asks for another value than the
     # one recorded, or for one not known yet.
-    for name in _core.MANAGED_FIELDS:
+    for name in SETTING_NAMES:
         differs = isinstance(news.get(name), Unknown) or news.get(name) != olds.get(name)
         assert (name in result.changed) == differs, name
 
@@ -94,7 +100,7 @@ valid_programs = st.builds(
 
 
 @settings(max_examples=300, deadline=None)
-@given(valid_programs, st.sampled_from(list(_core.MANAGED_FIELDS)))
+@given(valid_programs, st.sampled_from(list(SETTING_NAMES)))
 def test_diff_after_an_up_reports_nothing_and_one_edit_reports_that_edit(
     program: dict[str, Any], edited: str
 ) -> None:

@@ -28,6 +28,7 @@ from pulumi.runtime import proto
 from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc
 
 from pulumi_quickchat import __version__
+from pulumi_quickchat._declaration import CONFIGURATION, OUTPUTS
 from pulumi_quickchat._plugin.schema import SCHEMA
 from quickchat_emulator import AgentJson, EmulatorAdmin, EmulatorProcess
 
@@ -365,7 +366,7 @@ def test_a_persistent_failure_reaches_the_engine_as_quickchats_own_sentence(
     assert "retry 4 of 4" in native_engine.plugin.stderr()
 
 
-def test_a_revoked_token_says_which_config_key_to_set_in_the_schemas_names(
+def test_a_revoked_token_says_where_a_token_is_set_and_keeps_the_resource(
     native_engine: Engine, admin: EmulatorAdmin, token: str
 ) -> None:
     native_engine.up("ratings", {"convRatingActive": True})
@@ -373,8 +374,53 @@ def test_a_revoked_token_says_which_config_key_to_set_in_the_schemas_names(
     with pytest.raises(ProviderError) as failed:
         native_engine.destroy("ratings")
     assert "HTTP 401" in failed.value.details
-    assert "`apiToken` outside Python" in failed.value.details
+    assert "the resource's own token argument, the stack config `quickchat:apiToken`" in (
+        failed.value.details
+    )
     assert "ratings" in native_engine.state  # kept, so destroy can run again
+
+
+def test_no_message_of_the_native_provider_names_a_field_as_python_does(
+    start_native: Callable[..., NativePlugin], admin: EmulatorAdmin, agent: AgentJson, token: str
+) -> None:
+    # Every way a native step can refuse, and every way a call to Quickchat can fail:
+    # each message names fields as the schema does, never in Python's snake_case.
+    python_names = [f.name for f in (*OUTPUTS, *CONFIGURATION) if f.name != f.schema_name]
+    other = admin.create_agent()["tokens"]["write_all"]
+    messages: list[str] = []
+
+    def refused(call: Callable[[], object]) -> None:
+        with pytest.raises(ProviderError) as failed:
+            call()
+        messages.append(failed.value.details)
+
+    plugin = start_native(env={"QUICKCHAT_API_BASE_URL": "https://u:p@quickchat.example"})
+    plugin.configure({"apiToken": secret(token + "\n")})
+    bad = {"convRatingActive": True, "convRatingPopupActive": False, "convRatingQuestionCodes": []}
+    messages += [reason for _, reason in plugin.check("r", {}, bad)[1]]
+    messages += [reason for _, reason in plugin.check("r", {}, {"convRatingActive": True})[1]]
+    messages += [r for _, r in plugin.check_config({}, {"baseUrl": "https://u:p@x.example"})[1]]
+    recorded = {"convRatingActive": True, "scenarioId": agent["scenario_id"]}
+    refused(lambda: plugin.read("r", agent["scenario_id"], recorded, {}))  # a bad token
+    refused(lambda: plugin.invoke({"apiToken": secret(" x")}))
+    refused(lambda: plugin.read("r", "another-agent", {}, {}))  # an import, no token for it
+
+    plugin = start_native()
+    plugin.configure({"apiToken": secret(token), "baseUrl": admin.url})
+    refused(lambda: plugin.delete("r", "another-agent", {**ON, "scenarioId": "another-agent"}, {}))
+    admin.add_fault("contradict", method="PATCH")
+    codes = {"convRatingQuestionCodes": ["HELPFUL_THUMBS"]}  # not what the agent holds
+    refused(lambda: plugin.create("r", {**ON, **codes, "apiToken": secret(token)}))
+    admin.clear_faults()
+    olds = {**ON, "scenarioId": "another-agent", "baseUrl": admin.url}
+    news = {**ON, "apiToken": secret(other)}
+    refused(lambda: plugin.update("r", "another-agent", olds, news, {}))
+    admin.revoke_token(token)
+    refused(lambda: plugin.create("r", {**ON, "apiToken": secret(token)}))
+
+    assert len(messages) >= 10
+    for message in messages:
+        assert not [name for name in python_names if name in message], message
 
 
 # --- concurrency --------------------------------------------------------------------------
@@ -480,8 +526,11 @@ def test_each_retry_reaches_the_engines_log_which_the_cli_shows(
         engine_service.stop(grace=None)
     url = f"{admin.url}/v1/api/conversation_ratings/configuration"
     assert [severity for severity, _ in logs.lines] == [engine_pb2.WARNING] * 2
-    assert logs.lines[0][1].startswith(f"PATCH {url}: HTTP 503; retry 1 of 4 in ")
-    assert logs.lines[1][1].startswith(f"PATCH {url}: HTTP 503; retry 2 of 4 in ")
+    # Each line is sent without waiting for the last, so two sent within milliseconds
+    # (the test's backoff) may land in either order.
+    first, second = sorted(message for _, message in logs.lines)
+    assert first.startswith(f"PATCH {url}: HTTP 503; retry 1 of 4 in ")
+    assert second.startswith(f"PATCH {url}: HTTP 503; retry 2 of 4 in ")
     assert "retry 2 of 4" in stderr  # and in the plugin's own log
     assert "Traceback" in stderr
     assert token not in json.dumps(logs.lines)

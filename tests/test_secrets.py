@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pulumi_quickchat import _core
-from pulumi_quickchat._declaration import schema_name
+from pulumi_quickchat._declaration import INPUT_NAMES, schema_name
 from quickchat_emulator import AgentJson, EmulatorAdmin
 
 from support.configured import WITH_TOKEN
@@ -47,7 +47,7 @@ secret_text = st.one_of(
 )
 # Where a secret can sit: a field's value, or an item of the list of codes.
 placements = st.one_of(
-    st.tuples(st.sampled_from(_core.INPUT_FIELDS), secret_text),
+    st.tuples(st.sampled_from(INPUT_NAMES), secret_text),
     st.tuples(st.just("conv_rating_question_codes"), st.lists(secret_text, min_size=1, max_size=3)),
 )
 EXAMPLES = settings(
@@ -72,7 +72,7 @@ def test_check_never_quotes_a_secret_or_anything_derived_from_it(
 
 
 @settings(max_examples=500, deadline=None)
-@given(st.sampled_from(_core.INPUT_FIELDS), st.builds(_jwt_like, st.text(max_size=20)))
+@given(st.sampled_from(INPUT_NAMES), st.builds(_jwt_like, st.text(max_size=20)))
 def test_check_never_quotes_a_value_that_looks_like_a_token_even_when_not_secret(
     name: str, token_like: str
 ) -> None:

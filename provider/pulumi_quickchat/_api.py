@@ -172,9 +172,7 @@ def _host_problem(host: str) -> str | None:
     return None
 
 
-def base_url_problem(
-    base_url: str, *, quote: bool = True, token_field: str = "api_token"
-) -> str | None:
+def base_url_problem(base_url: str, *, quote: bool, token_field: str) -> str | None:
     """Why a base URL cannot be used, or None: the one check of a base URL, wherever it
     comes from. `quote` False keeps any part of it out of the answer (for a value that
     arrived secret); `token_field` is where the caller's users put a token.

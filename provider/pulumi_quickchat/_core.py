@@ -42,10 +42,10 @@ from ._api import (
     token_problem,
 )
 from ._declaration import (
-    CONNECTION_NAMES,
     INPUT_NAMES,
     INPUTS,
     QUESTION_CODES,
+    SECRET_NAMES,
     SETTING_NAMES,
     RatingConfiguration,
 )
@@ -61,14 +61,6 @@ if TYPE_CHECKING:
     from .client import QuickchatClient
 
 Result = TypeVar("Result")
-
-# The fields Quickchat stores, which the resource manages, in Quickchat's order.
-MANAGED_FIELDS = SETTING_NAMES
-# Inputs that say which agent, reached where. Another agent or another address
-# is another configuration, so a change of either is a replacement.
-CONNECTION_FIELDS = CONNECTION_NAMES
-INPUT_FIELDS = INPUT_NAMES
-
 
 # A value not known until up; pulumi's class takes no arguments but is untyped.
 UNKNOWN: Any = Unknown()  # type: ignore[no-untyped-call]
@@ -264,7 +256,7 @@ def with_defaults(news: Mapping[str, Any]) -> dict[str, Any]:
     """The program's inputs, completed with each declared default: the popup follows
     `conv_rating_active` (Quickchat requires the two equal), the questions default to the
     documented list. A required input stays, None if not given, for its check to name."""
-    inputs = {name: news[name] for name in INPUT_FIELDS if news.get(name) is not None}
+    inputs = {name: news[name] for name in INPUT_NAMES if news.get(name) is not None}
     for field in INPUTS:
         facts = field.facts
         if facts.required:
@@ -275,7 +267,7 @@ def with_defaults(news: Mapping[str, Any]) -> dict[str, Any]:
             inputs[field.name] = field.default()
         elif facts.default_from is not None:
             source = inputs.get(facts.default_from)
-            if isinstance(source, field.type) or is_unknown(source):
+            if field.accepts(source) or is_unknown(source):
                 # Not a value that fails its own check: the failure belongs to that field.
                 inputs[field.name] = source
     return inputs
@@ -360,8 +352,8 @@ def refuse_known_inputs(
     what: str,
     news: Mapping[str, Any],
     config: ProviderConfig,
-    fields: Collection[str] = INPUT_FIELDS,
-    hidden: Collection[str] = ("api_token",),
+    fields: Collection[str] = INPUT_NAMES,
+    hidden: Collection[str] = SECRET_NAMES,
 ) -> None:
     """Raise QuickchatInputError if check would refuse any of `fields` known now. Plain
     values in a program are not secret, so the messages quote them as check does (the
@@ -392,7 +384,7 @@ def diff(olds: Mapping[str, Any], news: Mapping[str, Any], config: ProviderConfi
     and found by refresh shows here, and the next `up` puts it back.
     """
     # Lists compare in order: Quickchat keeps the questions in the order sent.
-    changed = [f for f in MANAGED_FIELDS if is_unknown(news.get(f)) or news.get(f) != olds.get(f)]
+    changed = [f for f in SETTING_NAMES if is_unknown(news.get(f)) or news.get(f) != olds.get(f)]
     replaces: list[str] = []
     agents_known = True
 
@@ -446,7 +438,7 @@ def diff(olds: Mapping[str, Any], news: Mapping[str, Any], config: ProviderConfi
 
 def desired_configuration(inputs: Mapping[str, Any]) -> RatingConfiguration:
     """The configuration checked inputs ask for (check filled in every default)."""
-    return RatingConfiguration.from_api({name: inputs[name] for name in MANAGED_FIELDS})
+    return RatingConfiguration.from_api({name: inputs[name] for name in SETTING_NAMES})
 
 
 def outputs_of(
@@ -465,7 +457,7 @@ def planned_outputs(inputs: Mapping[str, Any], config: ProviderConfig) -> dict[s
     """The outputs an up would record, worked out without a request, for a preview that
     calls create or update (the native plugin's). The agent is read from the token, so a
     preview names it; what is not known yet stays unknown."""
-    outs: dict[str, Any] = {name: inputs.get(name) for name in MANAGED_FIELDS}
+    outs: dict[str, Any] = {name: inputs.get(name) for name in SETTING_NAMES}
     token, base_url = inputs.get("api_token"), inputs.get("base_url")
     found = None if is_unknown(token) else config.find_token(inputs)
     outs["scenario_id"] = agent_key(found.value) if found is not None else UNKNOWN
@@ -476,14 +468,13 @@ def planned_outputs(inputs: Mapping[str, Any], config: ProviderConfig) -> dict[s
 
 
 def _desired(inputs: Mapping[str, Any], config: ProviderConfig) -> RatingConfiguration:
-    """The setting the inputs ask for, typed, each default filled in (state written by an
-    earlier version may lack a field declared since).
+    """The setting the inputs ask for, typed, each default filled in as check fills it in.
 
     Refuses, sending nothing, what check would refuse, and a guess for an input still
     unknown (a token from elsewhere, a default): the engine checks first, but a write is
     the last place to catch it. Values are not quoted: which arrived secret is not known
     here."""
-    unknown = [config.name(name) for name in INPUT_FIELDS if is_unknown(inputs.get(name))]
+    unknown = [config.name(name) for name in INPUT_NAMES if is_unknown(inputs.get(name))]
     if unknown:
         raise QuickchatConfigError(
             f"{', '.join(unknown)} still unknown when `pulumi up` came to write it: the "
@@ -491,8 +482,8 @@ def _desired(inputs: Mapping[str, Any], config: ProviderConfig) -> RatingConfigu
             "output it comes from, then run `pulumi up` again."
         )
     completed = with_defaults(inputs)
-    facts = _Facts(completed, frozenset(INPUT_FIELDS), config)
-    sent = (*MANAGED_FIELDS, "base_url")
+    facts = _Facts(completed, frozenset(INPUT_NAMES), config)
+    sent = (*SETTING_NAMES, "base_url")
     problems = [f"{config.name(name)}: {p}" for name in sent if (p := VALIDATORS[name](facts))]
     if problems:
         raise QuickchatConfigError(f"{'; '.join(problems)}. Nothing was sent.")
@@ -502,7 +493,7 @@ def _desired(inputs: Mapping[str, Any], config: ProviderConfig) -> RatingConfigu
 def create(inputs: Mapping[str, Any], config: ProviderConfig) -> tuple[str, dict[str, Any]]:
     """Adopt the agent the token names and write the desired state over it: one PATCH."""
     desired = _desired(inputs, config)
-    client = config.connect(inputs)
+    client = _connect(inputs, config)
     applied = _write(client, desired, "pulumi up", config)
     return client.scenario_id, outputs_of(applied, client.scenario_id, client.base_url, inputs)
 
@@ -523,7 +514,7 @@ def read(
     )
     outs = outputs_of(live, scenario_id, base_url, recorded)
     # Inputs follow what Quickchat has, so a refresh leaves none stale.
-    inputs = {name: outs[name] for name in (*MANAGED_FIELDS, "api_token") if name in outs}
+    inputs = {name: outs[name] for name in (*SETTING_NAMES, "api_token") if name in outs}
     return id_ or scenario_id, outs, inputs
 
 
@@ -532,9 +523,9 @@ def update(
 ) -> dict[str, Any]:
     """Write a changed setting: one PATCH; a token rotation alone sends nothing."""
     desired = _desired(news, config)
-    client = config.connect(news)
+    client = _connect(news, config)
     managed = _refuse_another_agent(olds, id_, client.scenario_id, client.base_url)
-    if desired.to_api() == {name: olds.get(name) for name in MANAGED_FIELDS}:
+    if desired.to_api() == {name: olds.get(name) for name in SETTING_NAMES}:
         applied = desired  # only the token changed (a rotation): nothing to write
     else:
         applied = _write(client, desired, "pulumi up", config)
@@ -563,10 +554,7 @@ def delete(id_: str, olds: Mapping[str, Any], config: ProviderConfig) -> None:
 def lookup(inputs: Mapping[str, Any], config: ProviderConfig, *, argument: str) -> dict[str, Any]:
     """An agent's setting as Quickchat reports it now, for the read-only lookup: one GET,
     nothing recorded. `argument` names where the caller takes a token."""
-    facts = _Facts(inputs, frozenset(INPUT_FIELDS), config)
-    if problem := _check_base_url(facts):  # quoting nothing: it may have arrived secret
-        raise QuickchatConfigError(f"{config.name('base_url')}: {problem}. Nothing was sent.")
-    client = config.connect(inputs, argument)
+    client = _connect(inputs, config, argument)
     live = client.get_configuration()
     return {**live.to_api(), "scenario_id": client.scenario_id, "base_url": client.base_url}
 
@@ -587,7 +575,7 @@ def _write(
     if live == desired:
         return live
     wanted, held = desired.to_api(), live.to_api()
-    differ = [config.name(f) for f in MANAGED_FIELDS if wanted[f] != held[f]]
+    differ = [config.name(f) for f in SETTING_NAMES if wanted[f] != held[f]]
     raise QuickchatMismatchError(differ, command)
 
 
@@ -616,7 +604,8 @@ def _on_recorded_agent(
             raise QuickchatConfigError(
                 f"Cannot import AI Agent {managed!r}: no API token set for this run is known "
                 f"to belong to it (found: {found}). Nothing was sent. Set that agent's token "
-                "(the provider's apiToken, or QUICKCHAT_API_TOKEN) and run `pulumi import` again."
+                f"(the provider's {config.name('api_token')}, or QUICKCHAT_API_TOKEN) and run "
+                "`pulumi import` again."
             )
         raise QuickchatConfigError(
             f"This resource manages AI Agent {managed!r}, but no API token set for this run "
@@ -625,14 +614,36 @@ def _on_recorded_agent(
             "again; if the agent no longer matters, remove it from state with `pulumi state "
             "delete <urn>`."
         )
-    base_url = config.address(recorded)
+    base_url = config.find_base_url(recorded)
     for token in usable[:-1]:
         try:
-            return call(client_for(token.value, base_url))
+            return call(_client(token, base_url, config))
         except QuickchatAPIError as error:
             if error.status != 401:
                 raise
-    return call(client_for(usable[-1].value, base_url))
+    return call(_client(usable[-1], base_url, config))
+
+
+def _connect(
+    inputs: Mapping[str, Any], config: ProviderConfig, argument: str | None = None
+) -> QuickchatClient:
+    """The client of a resource's (or the lookup's) winning token and address; an error
+    naming `argument` (the resource's token by default) if no token is set."""
+    token = config.require_tokens(inputs, argument)[0]
+    return _client(token, config.find_base_url(inputs), config)
+
+
+def _client(token: Found, base_url: Found, config: ProviderConfig) -> QuickchatClient:
+    """The shared client for a token and address, each checked first by check's rules and
+    in check's words (the caller's names, the value's source, nothing quoted): whatever
+    their source, one that cannot be used sends nothing."""
+    facts = _Facts({}, frozenset(INPUT_NAMES), config)
+    reasons = {"api_token": _token_reason(token)}
+    reasons["base_url"] = _base_url_reason(base_url, facts, quoted=False)
+    problems = [f"{config.name(name)}: {reason}" for name, reason in reasons.items() if reason]
+    if problems:
+        raise QuickchatConfigError(f"{'; '.join(problems)}. Nothing was sent.")
+    return client_for(token.value, base_url.value)
 
 
 RUN_UP_AGAIN = "Run `pulumi up` again to replace the resource, now that this is known."

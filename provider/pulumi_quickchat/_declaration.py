@@ -79,6 +79,12 @@ class Field:
     def schema_name(self) -> str:
         return schema_name(self.name)
 
+    def accepts(self, value: Any) -> bool:
+        """Whether `value` is of the field's type (not None)."""
+        if self.type == list[str]:
+            return isinstance(value, list) and all(isinstance(item, str) for item in value)
+        return isinstance(value, self.type)
+
     def describe(self, naming: Naming) -> str:
         """The description, naming other fields as `naming` does."""
         return _REFERENCE.sub(lambda match: naming(match[1]), self.facts.description)
@@ -143,18 +149,12 @@ class RatingConfiguration:
         if not isinstance(body, dict):
             raise ValueError(f"expected a JSON object, got {type(body).__name__}")
         for field in SETTING:
-            if not _is_a(body.get(field.name), field.type):
+            if not field.accepts(body.get(field.name)):
                 raise ValueError(f"`{field.name}` is missing or not {KINDS[field.type]}")
         return cls(**{field.name: _copy(body[field.name]) for field in SETTING})
 
     def to_api(self) -> dict[str, Any]:
         return {field.name: _copy(getattr(self, field.name)) for field in SETTING}
-
-
-def _is_a(value: Any, kind: Any) -> bool:
-    if kind == list[str]:
-        return isinstance(value, list) and all(isinstance(item, str) for item in value)
-    return isinstance(value, kind)
 
 
 def _copy(value: Any) -> Any:
@@ -199,7 +199,7 @@ class Agent:
 
 
 @dataclass(frozen=True)
-class ProviderConfiguration:
+class ProviderFields:
     """The provider's own settings: stack config `quickchat:*` for the default provider,
     an explicit provider's arguments, else the environment."""
 
@@ -227,10 +227,12 @@ INPUTS = SETTING + CONNECTION
 # The resource's outputs: what Quickchat holds, the agent and the address, and the token
 # where it was given per resource.
 OUTPUTS = INPUTS + fields_of(Agent)
-# The lookup's result: no token.
-LOOKUP_RESULT = tuple(field for field in OUTPUTS if field.name != "api_token")
-CONFIGURATION = fields_of(ProviderConfiguration)
+# The lookup's result: nothing secret.
+LOOKUP_RESULT = tuple(field for field in OUTPUTS if not field.facts.secret)
+CONFIGURATION = fields_of(ProviderFields)
 
 SETTING_NAMES = tuple(field.name for field in SETTING)
 INPUT_NAMES = tuple(field.name for field in INPUTS)
 CONNECTION_NAMES = tuple(field.name for field in CONNECTION)
+# Secret wherever they go, whatever the program marked.
+SECRET_NAMES = tuple(field.name for field in INPUTS if field.facts.secret)

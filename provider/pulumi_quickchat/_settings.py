@@ -140,11 +140,6 @@ class ProviderConfig:
             raise QuickchatConfigError(f"No Quickchat API token: set {token_settings(argument)}.")
         return tokens
 
-    def connect(self, inputs: Mapping[str, Any], argument: str | None = None) -> QuickchatClient:
-        """The client the winning token and base URL make; it names the agent and address."""
-        token = self.require_tokens(inputs, argument)[0].value
-        return client_for(token, self.address(inputs))
-
     @property
     def resource_token(self) -> str:
         """The resource's own token argument, as its users name it."""
@@ -166,7 +161,8 @@ def _env_number(name: str, default: float, *, integer: bool = False) -> float:
 
 
 def client_for(token: str, base_url: str) -> QuickchatClient:
-    """The shared client for this token and base URL, built on first use (thread-safe)."""
+    """The shared client for this token and base URL (normalised here, as `address` does
+    for state), built on first use (thread-safe)."""
     # Imported here, not at the top: it brings in requests, which check and
     # diff (all a preview runs) never need.
     from .client import (
@@ -176,7 +172,7 @@ def client_for(token: str, base_url: str) -> QuickchatClient:
         QuickchatClient,
     )
 
-    base = normalize_base_url(base_url)  # a no-op for ProviderConfig.address's
+    base = normalize_base_url(base_url)
     key = (hashlib.sha256(token.encode()).hexdigest(), base)
     with _lock:
         client = _clients.get(key)

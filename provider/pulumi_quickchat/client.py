@@ -235,7 +235,7 @@ class QuickchatClient:
                 f"got {type(base_url).__name__}."
             )
         shown = display_url(base_url)
-        if problem := base_url_problem(base_url, quote=quotable(shown)):
+        if problem := base_url_problem(base_url, quote=quotable(shown), token_field="api_token"):
             quoted = f" {shown!r}" if quotable(shown) else ""
             raise QuickchatConfigError(f"The Quickchat base URL{quoted} {problem}.")
         self.base_url = normalize_base_url(base_url)

@@ -22,7 +22,7 @@ import pulumi.dynamic as dynamic
 from pulumi.runtime.config import is_config_secret
 
 from . import _core
-from ._declaration import CONFIGURATION, INPUTS, OUTPUTS
+from ._declaration import CONFIGURATION, INPUT_NAMES, INPUTS, OUTPUTS
 from ._settings import ProviderConfig, config_key
 
 
@@ -56,7 +56,7 @@ class ConversationRatingConfigProvider(dynamic.ResourceProvider):
         # The engine strips the secret marks before calling a dynamic provider (the SDK's
         # host declines secrets), so any value may be one: no failure quotes a value.
         # The program quotes plain values, checked at construction (below).
-        inputs, failures = _core.check(news, _core.INPUT_FIELDS, self._config)
+        inputs, failures = _core.check(news, INPUT_NAMES, self._config)
         return dynamic.CheckResult(
             inputs, [dynamic.CheckFailure(f.field, f.reason) for f in failures]
         )

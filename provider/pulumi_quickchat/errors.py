@@ -17,8 +17,9 @@ SET_TOKEN_COMMAND = "pulumi config set --secret quickchat:apiToken"
 
 
 # The resource's token argument, for a message worded once for every language (an API
-# error's hint); a check names it as the program does (`ProviderConfig.resource_token`).
-RESOURCE_TOKEN = "the resource's `api_token` (`apiToken` outside Python)"
+# error's hint, which names no field); a check names the argument as the program does
+# (`ProviderConfig.resource_token`).
+RESOURCE_TOKEN = "the resource's own token argument"
 
 
 def token_settings(argument: str = RESOURCE_TOKEN) -> str:

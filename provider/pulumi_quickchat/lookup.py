@@ -19,19 +19,22 @@ from dataclasses import dataclass
 import pulumi
 
 from . import _core
-from ._declaration import CONNECTION_NAMES, RatingConfiguration
+from ._declaration import CONNECTION_NAMES, SECRET_NAMES
 from ._settings import ProviderConfig
 
 ARGUMENT = "the lookup's `api_token` argument"
 
 
-@dataclass(frozen=True, kw_only=True)
-class GetConversationRatingConfigResult(RatingConfiguration):
-    """An agent's Conversation Rating setting as Quickchat reports it now, with the address
-    it was read from and the agent: the declaration's LOOKUP_RESULT, typed."""
+@dataclass(frozen=True)
+class GetConversationRatingConfigResult:
+    """An agent's Conversation Rating setting as Quickchat reports it now: the declaration's
+    LOOKUP_RESULT, typed (tests/test_declaration.py holds the two together)."""
 
-    base_url: str
     scenario_id: str
+    base_url: str
+    conv_rating_active: bool
+    conv_rating_popup_active: bool
+    conv_rating_question_codes: list[str]
 
 
 def get_conversation_rating_config(
@@ -44,7 +47,7 @@ def get_conversation_rating_config(
     QUICKCHAT_API_TOKEN / QUICKCHAT_API_BASE_URL, then the default address.
     Raises a QuickchatError subclass with what to do when it cannot.
     """
-    return _lookup(api_token, base_url, hidden=("api_token",))
+    return _lookup(api_token, base_url, hidden=SECRET_NAMES)
 
 
 def _lookup(

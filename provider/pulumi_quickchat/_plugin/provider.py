@@ -38,7 +38,15 @@ from pulumi.provider.experimental.property_value import PropertyValue
 from pulumi.runtime.rpc import UNKNOWN
 
 from .. import _cancel, _core
-from .._declaration import CONFIGURATION, FUNCTION_TOKEN, OUTPUTS, RESOURCE_TYPE, schema_name
+from .._declaration import (
+    CONFIGURATION,
+    FUNCTION_TOKEN,
+    OUTPUTS,
+    RESOURCE_TYPE,
+    SECRET_NAMES,
+    SETTING_NAMES,
+    schema_name,
+)
 from .._settings import ProviderConfig
 from ..client import POOL_CONNECTIONS
 from .schema import SCHEMA_JSON
@@ -117,7 +125,7 @@ def _secret_names(*sources: Mapping[str, PropertyValue]) -> set[str]:
 def _from_core(values: Mapping[str, Any], secret: Iterable[str] = ()) -> dict[str, PropertyValue]:
     """Core values as properties: camelCase names; the token, and every name in `secret`
     (those that arrived secret), marked secret."""
-    hidden = {*secret, "apiToken"}
+    hidden = {*secret, *(schema_name(name) for name in SECRET_NAMES)}
     return {
         schema_name(name): _value(value, schema_name(name) in hidden)
         for name, value in values.items()
@@ -230,7 +238,7 @@ class QuickchatProvider(rpc.Provider):
         detailed = {}
         kinds = rpc.PropertyDiffKind
         for name in found.changed:
-            if name not in news and name not in _core.MANAGED_FIELDS:
+            if name not in news and name not in SETTING_NAMES:
                 # The provider's token or address changed, not this resource's
                 # arguments: the engine would show the recorded value against
                 # none, as deleted. `diffs` and `replaces` still name it, and the
