@@ -24,10 +24,10 @@ from pulumi_quickchat import (
     QuickchatError,
     RatingConfiguration,
     _core,
-    _settings,
     get_conversation_rating_config,
     scenario_id_of,
 )
+from pulumi_quickchat._settings import ProviderConfig
 from pulumi_quickchat.client import _transport_error, worst_case_seconds
 from pulumi_quickchat.errors import GENERIC_HINT, HINTS
 from quickchat_emulator import EmulatorAdmin
@@ -240,7 +240,7 @@ def guard_messages(admin: EmulatorAdmin, token: str, monkeypatch: pytest.MonkeyP
     monkeypatch.delenv("QUICKCHAT_API_TOKEN", raising=False)
     messages += messages_from(get_conversation_rating_config)
     monkeypatch.setenv("QUICKCHAT_MAX_RETRIES", "many")
-    messages += messages_from(lambda: _settings.client_for("t2", admin.url))
+    messages += messages_from(lambda: ProviderConfig.resolve({}))
     return messages
 
 

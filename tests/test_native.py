@@ -581,3 +581,16 @@ def test_the_plugin_says_what_it_is_and_its_version_and_where_its_documentation_
         assert ran.stdout.startswith(f"pulumi-resource-quickchat {__version__}: the Pulumi")
         assert "https://pypi.org/project/pulumi-quickchat/" in ran.stdout
         assert "docs/native.md" not in ran.stdout
+
+
+def test_a_bad_tuning_variable_is_refused_at_configure_before_any_step(
+    start_native: Callable[..., NativePlugin], admin: EmulatorAdmin, token: str
+) -> None:
+    # Resolved with the provider's settings, so `pulumi preview` already says so.
+    plugin = start_native(env={"QUICKCHAT_MAX_RETRIES": "many"})
+    with pytest.raises(ProviderError) as refused:
+        plugin.configure({"apiToken": secret(token), "baseUrl": admin.url})
+    assert refused.value.details == (
+        "Environment variable QUICKCHAT_MAX_RETRIES must be a whole number >= 0, got 'many'."
+    )
+    assert requests_sent(admin) == []

@@ -643,7 +643,7 @@ def _client(token: Found, base_url: Found, config: ProviderConfig) -> QuickchatC
     problems = [f"{config.name(name)}: {reason}" for name, reason in reasons.items() if reason]
     if problems:
         raise QuickchatConfigError(f"{'; '.join(problems)}. Nothing was sent.")
-    return client_for(token.value, base_url.value)
+    return client_for(token.value, base_url.value, config.tuning)
 
 
 RUN_UP_AGAIN = "Run `pulumi up` again to replace the resource, now that this is known."

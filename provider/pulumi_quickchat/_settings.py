@@ -36,20 +36,30 @@ from ._declaration import (
 from .errors import QuickchatConfigError, token_settings
 
 if TYPE_CHECKING:
-    from .client import QuickchatClient
+    from .client import (
+        DEFAULT_BACKOFF_FACTOR,
+        DEFAULT_MAX_RETRIES,
+        DEFAULT_READ_TIMEOUT,
+        QuickchatClient,
+    )
 
-# Tuning for unusual networks (and for tests that inject faults).
-MAX_RETRIES_ENV = "QUICKCHAT_MAX_RETRIES"
-READ_TIMEOUT_ENV = "QUICKCHAT_READ_TIMEOUT"
-BACKOFF_ENV = "QUICKCHAT_RETRY_BACKOFF"
+# Tuning for unusual networks (and for tests that inject faults): the client's keyword
+# argument each environment variable sets, and whether it takes a whole number. Unset,
+# the client's defaults hold.
+_TUNING = {
+    "QUICKCHAT_MAX_RETRIES": ("max_retries", True),
+    "QUICKCHAT_READ_TIMEOUT": ("read_timeout", False),
+    "QUICKCHAT_RETRY_BACKOFF": ("backoff_factor", False),
+}
+Tuning = tuple[tuple[str, float], ...]
 
 _lock = threading.Lock()
 # One client per token and base URL, shared by the plugin host's worker
 # threads; every client for one base URL shares the connection pool of the
 # first made for it (with the same tuning), so a fleet of agents opens a few
 # connections, not one each.
-_clients: dict[tuple[str, str], QuickchatClient] = {}
-_first_client_for: dict[tuple[str, int, float, float], QuickchatClient] = {}
+_clients: dict[tuple[str, str, Tuning], QuickchatClient] = {}
+_first_client_for: dict[tuple[str, Tuning], QuickchatClient] = {}
 
 
 def config_key(name: str) -> str:
@@ -68,11 +78,14 @@ class Found:
 @dataclass(frozen=True)
 class ProviderConfig:
     """What a provider was configured with, resolved once: every value set for each of
-    its settings, the one that wins first (its own, then the environment's), and how its
-    users name the resource's fields, for every message a step words."""
+    its settings, the one that wins first (its own, then the environment's), how its
+    users name the resource's fields, for every message a step words, and the client's
+    tuning from the environment (a bad value is refused here, at configure)."""
 
     found: Mapping[str, tuple[Found, ...]] = field(default_factory=dict)
     name: Naming = python_name
+    # The client's retries and waits where the environment sets them.
+    tuning: Tuning = ()
 
     @classmethod
     def resolve(
@@ -95,7 +108,7 @@ class ProviderConfig:
             if variable is not None and (from_env := os.environ.get(variable)) is not None:
                 candidates.append(Found(from_env, f"environment variable {variable}"))
             found[setting.name] = tuple(candidates)
-        return cls(found, name)
+        return cls(found, name, _tuning())
 
     @classmethod
     def of_program(cls) -> ProviderConfig:
@@ -146,23 +159,29 @@ class ProviderConfig:
         return f"the resource's `{self.name('api_token')}`"
 
 
-def _env_number(name: str, default: float, *, integer: bool = False) -> float:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw) if integer else float(raw)
-    except ValueError:
-        value = -1
-    if value < 0:
-        kind = "a whole number" if integer else "a number of seconds"
-        raise QuickchatConfigError(f"Environment variable {name} must be {kind} >= 0, got {raw!r}.")
-    return value
+def _tuning() -> Tuning:
+    """What the environment sets of the client's retries and waits, checked."""
+    tuning = []
+    for variable, (argument, whole) in _TUNING.items():
+        raw = os.environ.get(variable)
+        if raw is None or raw == "":
+            continue
+        try:
+            value = int(raw) if whole else float(raw)
+        except ValueError:
+            value = -1
+        if value < 0:
+            kind = "a whole number" if whole else "a number of seconds"
+            raise QuickchatConfigError(
+                f"Environment variable {variable} must be {kind} >= 0, got {raw!r}."
+            )
+        tuning.append((argument, value))
+    return tuple(tuning)
 
 
-def client_for(token: str, base_url: str) -> QuickchatClient:
+def client_for(token: str, base_url: str, tuning: Tuning = ()) -> QuickchatClient:
     """The shared client for this token and base URL (normalised here, as `address` does
-    for state), built on first use (thread-safe)."""
+    for state), with `tuning`, built on first use (thread-safe)."""
     # Imported here, not at the top: it brings in requests, which check and
     # diff (all a preview runs) never need.
     from .client import (
@@ -173,27 +192,21 @@ def client_for(token: str, base_url: str) -> QuickchatClient:
     )
 
     base = normalize_base_url(base_url)
-    key = (hashlib.sha256(token.encode()).hexdigest(), base)
+    key = (hashlib.sha256(token.encode()).hexdigest(), base, tuning)
     with _lock:
         client = _clients.get(key)
         if client is None:
-            # Read when a client is built, not on every call.
-            tuning = (
-                int(_env_number(MAX_RETRIES_ENV, DEFAULT_MAX_RETRIES, integer=True)),
-                _env_number(READ_TIMEOUT_ENV, DEFAULT_READ_TIMEOUT),
-                _env_number(BACKOFF_ENV, DEFAULT_BACKOFF_FACTOR),
-            )
-            sharing = _first_client_for.get((base, *tuning))
+            sharing = _first_client_for.get((base, tuning))
             if sharing is not None:
                 client = sharing.with_token(token)
             else:
-                max_retries, read_timeout, backoff_factor = tuning
-                client = _first_client_for[(base, *tuning)] = QuickchatClient(
+                given = dict(tuning)
+                client = _first_client_for[(base, tuning)] = QuickchatClient(
                     token,
                     base,
-                    max_retries=max_retries,
-                    read_timeout=read_timeout,
-                    backoff_factor=backoff_factor,
+                    max_retries=int(given.get("max_retries", DEFAULT_MAX_RETRIES)),
+                    read_timeout=given.get("read_timeout", DEFAULT_READ_TIMEOUT),
+                    backoff_factor=given.get("backoff_factor", DEFAULT_BACKOFF_FACTOR),
                 )
             _clients[key] = client
         return client
