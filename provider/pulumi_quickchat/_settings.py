@@ -36,12 +36,7 @@ from ._declaration import (
 from .errors import QuickchatConfigError, token_settings
 
 if TYPE_CHECKING:
-    from .client import (
-        DEFAULT_BACKOFF_FACTOR,
-        DEFAULT_MAX_RETRIES,
-        DEFAULT_READ_TIMEOUT,
-        QuickchatClient,
-    )
+    from .client import QuickchatClient
 
 # Tuning for unusual networks (and for tests that inject faults): the client's keyword
 # argument each environment variable sets, and whether it takes a whole number. Unset,
