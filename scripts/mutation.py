@@ -35,7 +35,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "provider" / "pulumi_quickchat"
-MODULES = ("_api.py", "client.py", "_core.py")
+MODULES = ("_api.py", "_declaration.py", "client.py", "_core.py", "_settings.py")
 
 # The tests that exercise these modules, fastest first so a mutant dies early. Left
 # out: test_hostile.py's slow matrices (each fault at each step, each bad input through
@@ -43,6 +43,7 @@ MODULES = ("_api.py", "client.py", "_core.py")
 # the property tests (a minute of hypothesis per mutant).
 TESTS = [
     "tests/test_client.py",
+    "tests/test_declaration.py",
     "tests/test_compatibility.py",
     "tests/test_docs.py",
     "tests/test_lifecycle.py",
@@ -61,7 +62,8 @@ TIMEOUT_FACTOR = 3
 # (module, the mutated line as written, the mutation) -> why.
 FROZEN = "frozen only forbids assigning to a field, which no code does"
 EQUIVALENT: dict[tuple[str, str, str], str] = {
-    ("_api.py", "@dataclass(frozen=True)", "True -> False"): FROZEN,
+    ("_declaration.py", "@dataclass(frozen=True)", "True -> False"): FROZEN,
+    ("_settings.py", "@dataclass(frozen=True)", "True -> False"): FROZEN,
     ("client.py", "@dataclass(frozen=True)", "True -> False"): FROZEN,
     ("_core.py", "@dataclass(frozen=True)", "True -> False"): FROZEN,
     (
@@ -269,7 +271,7 @@ def run_tests(mutant: Mutant | None, workdir: Path, timeout: float | None) -> st
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--module", action="append", choices=MODULES, help="default: all three")
+    parser.add_argument("--module", action="append", choices=MODULES, help="default: every one")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--sample", type=int, help="run only N mutants, drawn at random")
     parser.add_argument("--seed", type=int, default=0)

@@ -1,4 +1,5 @@
-"""Quickchat's Conversation Rating API as facts: its address, endpoint and fields, tokens.
+"""Quickchat's Conversation Rating API as facts: its endpoint, tokens and addresses (its
+fields are declared in `_declaration.py`).
 
 No I/O and no HTTP library: the provider's check and diff, which send
 nothing, need only this, so a preview never imports requests.
@@ -14,10 +15,6 @@ import json
 import re
 from typing import Any
 from urllib.parse import urlsplit
-
-from ._declaration import DEFAULT_BASE_URL, QUESTION_CODES, RatingConfiguration
-
-__all__ = ["DEFAULT_BASE_URL", "QUESTION_CODES", "RatingConfiguration"]  # re-exported
 
 CONFIGURATION_PATH = "/v1/api/conversation_ratings/configuration"
 

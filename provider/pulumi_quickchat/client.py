@@ -41,9 +41,6 @@ from urllib3.util.retry import RequestHistory, Retry
 from . import _cancel
 from ._api import (
     CONFIGURATION_PATH,
-    DEFAULT_BASE_URL,
-    QUESTION_CODES,
-    RatingConfiguration,
     _is_loopback,
     agent_key,
     base_url_problem,
@@ -52,6 +49,7 @@ from ._api import (
     quotable,
     token_problem,
 )
+from ._declaration import DEFAULT_BASE_URL, QUESTION_CODES, RatingConfiguration
 from ._version import __version__
 from .errors import (
     TOKEN_PAGE,
