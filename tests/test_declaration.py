@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import re
+from typing import Annotated
 
 from pulumi_quickchat import (
     ConversationRatingConfig,
@@ -13,7 +14,7 @@ from pulumi_quickchat import (
     _core,
     _declaration,
 )
-from pulumi_quickchat._declaration import INPUTS, LOOKUP_RESULT, OUTPUTS
+from pulumi_quickchat._declaration import INPUTS, LOOKUP_RESULT, OUTPUTS, Facts, fields_of
 
 from support.configured import WITH_TOKEN
 
@@ -60,3 +61,29 @@ def test_a_default_check_fills_in_is_the_settings_own_and_never_shared() -> None
     setting = _declaration.RatingConfiguration(True, True)
     assert second["conv_rating_question_codes"] == setting.conv_rating_question_codes
     assert setting.conv_rating_question_codes == list(_declaration.DEFAULT_QUESTION_CODES)
+
+
+@dataclasses.dataclass(frozen=True)
+class Scratch:
+    """A declaration as a new field would write one."""
+
+    needed: Annotated[bool, Facts("Required, with no default.", required=True)]
+    maybe: Annotated[str | None, Facts("Optional, with none.")]
+    flag: Annotated[bool, Facts("A plain default.")] = False
+    codes: Annotated[list[str], Facts("A fresh list each time.")] = dataclasses.field(
+        default_factory=lambda: ["A"]
+    )
+
+
+def test_a_field_reads_its_type_its_need_and_its_default_from_the_dataclass() -> None:
+    needed, maybe, flag, codes = fields_of(Scratch)
+    assert (needed.type, needed.optional, needed.facts.required, needed.default) == (
+        bool,
+        False,
+        True,
+        None,
+    )
+    assert (maybe.type, maybe.optional, maybe.default) == (str, True, None)
+    assert flag.default is not None and flag.default() is False
+    assert codes.default is not None and codes.default() == ["A"]
+    assert codes.default() is not codes.default()
