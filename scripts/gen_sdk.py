@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -65,6 +66,10 @@ def generate(out: Path) -> None:
                 cwd=out,
                 stdout=subprocess.DEVNULL,
             )
+    # What gen-sdk leaves to the provider's build, which Pulumi's provider Makefiles copy
+    # in: the Python SDK's PyPI page (its pyproject.toml reads README.md) and licence.
+    shutil.copy(ROOT / "docs" / "pypi.md", out / "python" / "README.md")
+    shutil.copy(ROOT / "LICENSE", out / "python" / "LICENSE")
 
 
 def checked_in(language: str) -> set[str]:
@@ -115,8 +120,7 @@ def main() -> int:
         print(line, file=sys.stderr)
     if found:
         print(
-            "sdk/ is not what the schema generates: run `.venv/bin/python scripts/gen_sdk.py` "
-            "and commit the result",
+            "sdk/ is not what the schema generates: run `make sdk` and commit the result",
             file=sys.stderr,
         )
     return 1 if found else 0

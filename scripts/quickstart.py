@@ -406,15 +406,26 @@ def walk(pulumi: Pulumi, admin: EmulatorAdmin, url: str, token: str) -> None:
     held(f"{DEMO_AGENT} holds:")
 
 
-def next_steps(work: Path, executable: Path) -> None:
+def next_steps(work: Path, executable: Path, served: bool) -> None:
+    """What to type next, with the CLI this run used: put on PATH where it is not (with
+    the venv, whose Python the dynamic provider's host runs), and served the program
+    where it has no Python language host."""
     heading("Done. To manage a real agent, with a stack of your own:")
-    if executable.is_relative_to(work):
-        note(f'  export PATH="{executable.parent}:$PATH"   # the CLI the quick start installed')
+    if shutil.which("pulumi") != str(executable):
+        venv = Path(sys.executable).parent
+        note(f'  export PATH="{executable.parent}:{venv}:$PATH"   # the CLI used here, the venv')
     note("  cd examples/basic")
     note("  pulumi login --local                            # or your usual backend")
     note("  pulumi stack init dev")
     note("  pulumi config set --secret quickchat:apiToken   # paste your agent's write_all token")
-    note("  pulumi up")
+    if served:
+        # This CLI runs no Python program itself (CONTRIBUTING.md, "The real Pulumi CLI").
+        server = Path(__file__).with_name("program_server.py")
+        note("  # in a second terminal, left running: it prints PORT, then serves the program")
+        note(f"  {sys.executable} {server} {EXAMPLE}")
+        note("  pulumi up --client=127.0.0.1:PORT")
+    else:
+        note("  pulumi up")
     note("No base URL to set: it defaults to https://app.quickchat.ai.")
     note(f"The quick start's own state is in {work}; the next run starts afresh.")
 
@@ -447,7 +458,7 @@ def main() -> int:
                 stack.callback(server.close)
                 client = server.address
             run_walk(Pulumi(executable, project, env, client), work)
-        next_steps(work, executable)
+        next_steps(work, executable, served=client is not None)
     except QuickstartError as error:
         print(error, file=sys.stderr, flush=True)
         return 1

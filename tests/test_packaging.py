@@ -292,9 +292,6 @@ def test_the_release_builds_pass_twine_check_and_the_sdist_ships_no_tests(
 ) -> None:
     # What .github/workflows/release.yml does: `python -m build`, then `twine check`.
     checkout = _tracked_copy(ROOT, tmp_path / "checkout")
-    if project == "sdk/python":  # its PyPI page and licence, copied in as release.yml does
-        shutil.copy(checkout / "docs" / "pypi.md", checkout / project / "README.md")
-        shutil.copy(checkout / "LICENSE", checkout / project / "LICENSE")
     dist = tmp_path / "dist"
     subprocess.run(
         [
