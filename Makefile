@@ -1,4 +1,4 @@
-# The two commands a user needs (README "Quick start"):
+# The two commands a user needs (README, "Two commands, no account needed"):
 #   make quickstart   run examples/basic against a local Quickchat emulator
 #   make test         lint, type-check and run every test
 # And for the numbers in BENCHMARKS.md:

@@ -411,9 +411,11 @@ def next_steps(work: Path, executable: Path, served: bool) -> None:
     the venv, whose Python the dynamic provider's host runs), and served the program
     where it has no Python language host."""
     heading("Done. To manage a real agent, with a stack of your own:")
-    if shutil.which("pulumi") != str(executable):
-        venv = Path(sys.executable).parent
-        note(f'  export PATH="{executable.parent}:{venv}:$PATH"   # the CLI used here, the venv')
+    path = [str(executable.parent)] if shutil.which("pulumi") != str(executable) else []
+    if served:
+        path.append(str(Path(sys.executable).parent))  # the dynamic provider's host runs it
+    if path:
+        note(f'  export PATH="{":".join(path)}:$PATH"')
     note("  cd examples/basic")
     note("  pulumi login --local                            # or your usual backend")
     note("  pulumi stack init dev")

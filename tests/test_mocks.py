@@ -110,7 +110,7 @@ def test_the_token_in_the_programs_stack_config_counts(
     ("args", "says"),
     [
         ({}, "No Quickchat API token: set the lookup's `api_token` argument"),
-        ({"api_token": "a b"}, "the token from the resource's api_token contains whitespace"),
+        ({"api_token": "a b"}, "the token from the lookup's api_token contains whitespace"),
         ({"api_token": TOKEN, "base_url": "http://quickchat.example"}, "uses plain http"),
     ],
 )

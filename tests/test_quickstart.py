@@ -450,7 +450,11 @@ def test_missing_cli_is_installed_in_the_work_dir_without_editing_path_and_used(
     calls = _calls(log)
     assert [c["argv"][: len(step)] for c, step in zip(calls, WALK, strict=True)] == WALK
     assert {Path(c["executable"]) for c in calls} == {root / "bin" / "pulumi"}
-    assert f'export PATH="{root / "bin"}:$PATH"' in result.stdout
+    # The next steps put the CLI used on PATH; this one has no Python language host, so
+    # the venv too (whose Python the dynamic provider's host runs) and the program served.
+    venv = Path(sys.executable).parent
+    assert f'export PATH="{root / "bin"}:{venv}:$PATH"' in result.stdout
+    assert "pulumi up --client=127.0.0.1:PORT" in result.stdout
 
     # The next run starts afresh but for the CLI, which it uses without the installer.
     log.unlink()

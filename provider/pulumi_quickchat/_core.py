@@ -126,7 +126,7 @@ def _code_problem(code: Any, hidden: bool) -> str | None:
     known = ", ".join(QUESTION_CODES)
     if len(code) > MAX_TEXT_LENGTH or not quotable(code, hidden):
         # Nor a suggestion, which would tell what the value is.
-        why = "secret" if hidden else "long or looks like a token"
+        why = "it may be secret" if hidden else "long or looks like a token"
         return f"lists an unknown question code, not shown here ({why}); known codes: {known}"
     if code.upper() in QUESTION_CODES:
         return f"unknown question code {code!r}: codes are upper case, use {code.upper()!r}"
@@ -204,7 +204,7 @@ def _check_api_token(facts: _Facts) -> str | None:
         return "must be a string holding a Quickchat API token"
     found = facts.config.find_token(facts.inputs)
     if found is None:
-        return f"no Quickchat API token found: set {token_settings(facts.config.resource_token)}"
+        return f"no Quickchat API token found: set {token_settings(facts.config.token_argument)}"
     return _token_reason(found)
 
 

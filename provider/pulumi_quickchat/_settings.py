@@ -81,6 +81,9 @@ class ProviderConfig:
     name: Naming = python_name
     # The client's retries and waits where the environment sets them.
     tuning: Tuning = ()
+    # Whose inputs a step reads, as messages name them: a resource's, the lookup's, the
+    # native function's.
+    owner: str = "the resource's"
 
     @classmethod
     def resolve(
@@ -115,10 +118,10 @@ class ProviderConfig:
         return cls.resolve({s.name: config.get(schema_name(s.name)) for s in CONFIGURATION})
 
     def candidates(self, inputs: Mapping[str, Any], name: str) -> list[Found]:
-        """Every value set for a resource's `name`, in the resolution order: the
-        resource's own input, then the provider's settings."""
+        """Every value set for `name`, in the resolution order: the owner's own input
+        (a resource's, the lookup's), then the provider's settings."""
         given = inputs.get(name)
-        own = [Found(given, f"the resource's {self.name(name)}")] if isinstance(given, str) else []
+        own = [Found(given, f"{self.owner} {self.name(name)}")] if isinstance(given, str) else []
         return own + list(self.found.get(name, ()))
 
     def all_tokens(self, inputs: Mapping[str, Any]) -> list[Found]:
@@ -144,14 +147,14 @@ class ProviderConfig:
         resource's token by default) if none is."""
         tokens = self.all_tokens(inputs)
         if not tokens:
-            argument = argument or self.resource_token
+            argument = argument or self.token_argument
             raise QuickchatConfigError(f"No Quickchat API token: set {token_settings(argument)}.")
         return tokens
 
     @property
-    def resource_token(self) -> str:
-        """The resource's own token argument, as its users name it."""
-        return f"the resource's `{self.name('api_token')}`"
+    def token_argument(self) -> str:
+        """The owner's own token argument, as its users name it."""
+        return f"{self.owner} `{self.name('api_token')}`"
 
 
 def _tuning() -> Tuning:

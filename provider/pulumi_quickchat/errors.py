@@ -18,7 +18,7 @@ SET_TOKEN_COMMAND = "pulumi config set --secret quickchat:apiToken"
 
 # The resource's token argument, for a message worded once for every language (an API
 # error's hint, which names no field); a check names the argument as the program does
-# (`ProviderConfig.resource_token`).
+# (`ProviderConfig.token_argument`).
 RESOURCE_TOKEN = "the resource's own token argument"
 
 

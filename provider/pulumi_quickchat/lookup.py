@@ -14,6 +14,7 @@ replaces it as it would any function that sends a request (docs/reference.md).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import pulumi
@@ -53,7 +54,8 @@ def get_conversation_rating_config(
 def _lookup(
     api_token: str | None, base_url: str | None, *, hidden: tuple[str, ...]
 ) -> GetConversationRatingConfigResult:
-    inputs, config = {"api_token": api_token, "base_url": base_url}, ProviderConfig.of_program()
+    inputs = {"api_token": api_token, "base_url": base_url}
+    config = dataclasses.replace(ProviderConfig.of_program(), owner="the lookup's")
     # Checked before anything is sent.
     config.require_tokens(inputs, ARGUMENT)
     _core.refuse_known_inputs(

@@ -26,6 +26,7 @@ each handled below where it arises:
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import threading
 from collections.abc import Callable, Iterable, Mapping
@@ -305,7 +306,7 @@ class QuickchatProvider(rpc.Provider):
             functools.partial(
                 _core.lookup,
                 _to_core(request.args),
-                self._config,
+                dataclasses.replace(self._config, owner="the function's"),
                 argument="the function's `apiToken` argument",
             )
         )
