@@ -34,7 +34,6 @@ failed, a step sent other than the minimum, or an agent was lost.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import math
 import os
 import resource
@@ -69,6 +68,7 @@ from quickchat_emulator import EmulatorAdmin
 
 from support.cli import CLI, NO_CLI, Cli, ProgramServer, cli_env
 from support.example_stacks import BOTH_CODES, FLEET_POLICY, agents_toml, setting_of
+from support.scripts import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 PARALLEL = 32
@@ -235,15 +235,6 @@ def timed(cli: Cli, args: Sequence[str], emulator_pid: int) -> tuple[float, Cpu,
     return seconds, cpu, None if process.returncode == 0 else printed
 
 
-def _load_quickstart() -> Any:
-    """scripts/quickstart.py, whose prepare_project points a copied example at this venv."""
-    spec = importlib.util.spec_from_file_location("quickstart", ROOT / "scripts" / "quickstart.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def walk(
     admin: EmulatorAdmin,
     emulator_pid: int,
@@ -254,7 +245,7 @@ def walk(
 ) -> list[Result]:
     """`agents` fresh agents through every step of STEPS, by the CLI, through `form`'s program."""
     project = workdir / "project"
-    prepared = _load_quickstart().prepare_project(PROGRAMS[form], project)
+    prepared = load_script("quickstart").prepare_project(PROGRAMS[form], project)
     env = cli_env(workdir, {**prepared, **(extra_env or {})})
     if form == "native":  # the fleet's data file reader, beside the program
         shutil.copy(PROGRAMS["dynamic"] / "agents_file.py", project)

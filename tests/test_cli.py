@@ -24,12 +24,10 @@ program reaches the CLI through scripts/program_server.py and `--client`
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -51,6 +49,7 @@ from support.example_stacks import (
 )
 from support.plugins import DYNAMIC_TYPE, NATIVE_TYPE, Plugin
 from support.program import ProgramStack, Project
+from support.scripts import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 # Stack config reaches Python dynamic providers only from this release on
@@ -73,15 +72,6 @@ DASHBOARD_EDIT = {"conv_rating_active": False, "conv_rating_popup_active": False
 Request = tuple[str, str, int, str]
 
 
-def load_quickstart() -> ModuleType:
-    """scripts/quickstart.py as a module (scripts/ is no package)."""
-    spec = importlib.util.spec_from_file_location("quickstart", ROOT / "scripts" / "quickstart.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture
 def make_cli(tmp_path: Path) -> Iterator[Any]:
     """Copies an example into tmp_path and returns its `Cli`; stops its program server after."""
@@ -89,7 +79,7 @@ def make_cli(tmp_path: Path) -> Iterator[Any]:
 
     def make(example: Path) -> Cli:
         project = tmp_path / "project"
-        extra_env = load_quickstart().prepare_project(example, project)
+        extra_env = load_script("quickstart").prepare_project(example, project)
         cli = Cli(project, cli_env(tmp_path, extra_env))
         made.append(cli)
         return cli

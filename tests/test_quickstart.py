@@ -16,7 +16,6 @@ runs for real.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import shutil
@@ -28,7 +27,6 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -37,21 +35,13 @@ import yaml
 from quickchat_emulator import EmulatorProcess
 
 from support.cli import CLI, pinned_bin, requires_cli
+from support.scripts import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "quickstart.py"
 
 
-def load_quickstart() -> ModuleType:
-    """scripts/quickstart.py as a module (scripts/ is no package), for its helpers."""
-    spec = importlib.util.spec_from_file_location("quickstart", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-quickstart = load_quickstart()
+quickstart = load_script("quickstart")
 
 # Runs the script with a resolver that knows addresses but no names, as offline: DNS
 # fails at once, and no query leaves the machine even where a name would resolve.

@@ -229,15 +229,15 @@ def _check_base_url(facts: _Facts) -> str | None:
     found = facts.config.find_base_url(facts.inputs)
     # Quoted only where it is the resource's own, plain value: a setting from elsewhere
     # is named by its source, whose secrecy this process does not know.
-    return _base_url_reason(found, facts, quoted=found.value == base_url and not hidden)
+    return _base_url_reason(found, facts.config, quoted=found.value == base_url and not hidden)
 
 
-def _base_url_reason(found: Found, facts: _Facts, *, quoted: bool) -> str | None:
+def _base_url_reason(found: Found, config: ProviderConfig, *, quoted: bool) -> str | None:
     """The one wording of an unusable base URL: quoted where `quoted` and fit to quote,
     else named by where it came from."""
     shown = display_url(found.value)
     quoted = quoted and len(found.value) <= MAX_TEXT_LENGTH and quotable(shown)
-    problem = base_url_problem(found.value, quote=quoted, token_field=facts.name("api_token"))
+    problem = base_url_problem(found.value, quote=quoted, token_field=config.name("api_token"))
     if problem is None:
         return None
     return f"{repr(shown) if quoted else 'the base URL'}{_from(found)} {problem}"
@@ -310,7 +310,6 @@ def check_config(
 ) -> list[CheckFailure]:
     """The provider's own settings `given`, checked by the rules a resource's token and
     base URL follow, in the same words (`config` says how its users name fields)."""
-    facts = _Facts({}, frozenset(hidden), config)
     failures = []
     token, base_url = given.get("api_token"), given.get("base_url")
     # No source is named: the failure's field is the setting itself.
@@ -318,7 +317,7 @@ def check_config(
         failures.append(CheckFailure("api_token", reason))
     if isinstance(base_url, str):
         quoted = "base_url" not in hidden
-        if reason := _base_url_reason(Found(base_url, ""), facts, quoted=quoted):
+        if reason := _base_url_reason(Found(base_url, ""), config, quoted=quoted):
             failures.append(CheckFailure("base_url", reason))
     return failures
 
@@ -637,9 +636,8 @@ def _client(token: Found, base_url: Found, config: ProviderConfig) -> QuickchatC
     """The shared client for a token and address, each checked first by check's rules and
     in check's words (the caller's names, the value's source, nothing quoted): whatever
     their source, one that cannot be used sends nothing."""
-    facts = _Facts({}, frozenset(INPUT_NAMES), config)
     reasons = {"api_token": _token_reason(token)}
-    reasons["base_url"] = _base_url_reason(base_url, facts, quoted=False)
+    reasons["base_url"] = _base_url_reason(base_url, config, quoted=False)
     problems = [f"{config.name(name)}: {reason}" for name, reason in reasons.items() if reason]
     if problems:
         raise QuickchatConfigError(f"{'; '.join(problems)}. Nothing was sent.")

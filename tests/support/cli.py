@@ -20,7 +20,6 @@ names. Nothing else sees that folder.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 import shutil
@@ -28,11 +27,12 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 import yaml
+
+from support.scripts import load_script
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILD_CLI = ROOT / "scripts" / "build_cli.sh"
@@ -42,17 +42,7 @@ GENERATES_CODE = {"import", "package"}
 CODEGEN_RUNTIMES = {"python", "nodejs", "go"}
 
 
-def _load_program_server() -> ModuleType:
-    """scripts/program_server.py as a module (scripts/ is no package)."""
-    path = ROOT / "scripts" / "program_server.py"
-    spec = importlib.util.spec_from_file_location("program_server", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-program_server = _load_program_server()
+program_server = load_script("program_server")
 ProgramServer = program_server.ProgramServer
 
 

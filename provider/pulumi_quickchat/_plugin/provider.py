@@ -56,6 +56,8 @@ Result = TypeVar("Result")
 
 # The provider's own settings (stack config quickchat:*, or an explicit provider's arguments).
 _CONFIG_KEYS = tuple(setting.schema_name for setting in CONFIGURATION)
+# The properties secret wherever they go, by their names here.
+_ALWAYS_SECRET = frozenset(schema_name(name) for name in SECRET_NAMES)
 # Every declared field's name in the core, by its name here.
 _DECLARED = {field.schema_name: field.name for field in (*OUTPUTS, *CONFIGURATION)}
 
@@ -126,7 +128,7 @@ def _secret_names(*sources: Mapping[str, PropertyValue]) -> set[str]:
 def _from_core(values: Mapping[str, Any], secret: Iterable[str] = ()) -> dict[str, PropertyValue]:
     """Core values as properties: camelCase names; the token, and every name in `secret`
     (those that arrived secret), marked secret."""
-    hidden = {*secret, *(schema_name(name) for name in SECRET_NAMES)}
+    hidden = {*secret, *_ALWAYS_SECRET}
     return {
         schema_name(name): _value(value, schema_name(name) in hidden)
         for name, value in values.items()
