@@ -17,16 +17,15 @@ import and the move from the dynamic resource to the native one are tested here
 alone.
 
 Each project is copied to the temporary folder with a Pulumi.yaml naming this
-interpreter's virtualenv (scripts/quickstart.py's `prepare_project`). A Python
-program reaches the CLI through scripts/program_server.py and `--client`
-(tests/support/cli.py says why).
+interpreter's virtualenv (scripts/quickstart.py's `prepare_project`), and run from
+there as a user runs it: `runtime: python`, through the real Python language host.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -73,20 +72,15 @@ Request = tuple[str, str, int, str]
 
 
 @pytest.fixture
-def make_cli(tmp_path: Path) -> Iterator[Any]:
-    """Copies an example into tmp_path and returns its `Cli`; stops its program server after."""
-    made: list[Cli] = []
+def make_cli(tmp_path: Path) -> Callable[[Path], Cli]:
+    """Copies an example into tmp_path and returns its `Cli`."""
 
     def make(example: Path) -> Cli:
         project = tmp_path / "project"
         extra_env = load_script("quickstart").prepare_project(example, project)
-        cli = Cli(project, cli_env(tmp_path, extra_env))
-        made.append(cli)
-        return cli
+        return Cli(project, cli_env(tmp_path, extra_env))
 
-    yield make
-    for cli in made:
-        cli.close()
+    return make
 
 
 def init_stack(cli: Cli, setup: ExampleStack) -> None:

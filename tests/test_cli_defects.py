@@ -88,15 +88,12 @@ def test_cli_a_pre_release_registers_and_creates_through_the_native_sdk(
         )
     )
     cli = stack_for(project, tmp_path, {"PYTHONPATH": str(release)}, emulator, agent)
-    try:
-        requests_sent(admin)
-        cli("up", "--yes", "--non-interactive")
-        assert requests_sent(admin) == ["PATCH 200"]
-        export = cli("stack", "export").stdout
-        assert "pulumi:providers:quickchat" in export
-        assert '"version": "0.2.0-rc.1"' in export
-    finally:
-        cli.close()
+    requests_sent(admin)
+    cli("up", "--yes", "--non-interactive")
+    assert requests_sent(admin) == ["PATCH 200"]
+    export = cli("stack", "export").stdout
+    assert "pulumi:providers:quickchat" in export
+    assert '"version": "0.2.0-rc.1"' in export
 
 
 def test_cli_attaches_to_a_plugin_started_by_hand_with_pulumi_debug_providers(

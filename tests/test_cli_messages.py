@@ -16,7 +16,7 @@ import json
 import re
 import sys
 import textwrap
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -146,7 +146,7 @@ def _program(front_end: str, inputs: dict[str, Any]) -> dict[str, str]:
 
 
 @pytest.fixture
-def make_stack(tmp_path: Path, emulator: EmulatorProcess) -> Iterator[Any]:
+def make_stack(tmp_path: Path, emulator: EmulatorProcess) -> Callable[..., Stack]:
     """`make_stack(front_end, inputs, token=..., base_url=...)`: a project with one resource
     and its stack "dev" set to reach the emulator (or `base_url`) with `token`."""
     made: list[Cli] = []
@@ -167,9 +167,7 @@ def make_stack(tmp_path: Path, emulator: EmulatorProcess) -> Iterator[Any]:
             stack.config("quickchat:apiToken", token, secret=True)
         return stack
 
-    yield make
-    for cli in made:
-        cli.close()
+    return make
 
 
 ACTIVE = {"convRatingActive": True}

@@ -1,6 +1,6 @@
 // Command codegen_host is a language host that only generates code: run as
-// pulumi-language-python, pulumi-language-nodejs or pulumi-language-go (the name it is
-// started by picks the language), it answers the two RPCs of Pulumi's language hosts
+// pulumi-language-nodejs or pulumi-language-go (the name it is started by picks the
+// language), it answers the two RPCs of Pulumi's language hosts
 // that are pure code generation, GeneratePackage (`pulumi package gen-sdk`) and
 // GenerateProgram (the program `pulumi import` prints), with the same pkg/v3 codegen
 // calls and the same tool name as the real host, so the output is byte for byte the
@@ -8,17 +8,17 @@
 // answers UNIMPLEMENTED, saying why.
 //
 // Why it exists: the real hosts live in Go modules of their own
-// (github.com/pulumi/pulumi/sdk/python/cmd/pulumi-language-python/v3, and the nodejs
-// and go ones) that the Go module proxy here does not serve, and pkg/v3's CLI calls the
-// language host for both commands. scripts/build_cli.sh builds this into a folder of its
+// (github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3 and the go one) that
+// the Go module proxy here does not serve, and pkg/v3's CLI calls the language host for
+// both commands. (Python's real host is built from the source kept in shared/vendor, and
+// build_cli.sh links it into the same folder.) scripts/build_cli.sh builds this into a folder of its
 // own (codegen-bin, beside the CLI's bin), which is put on PATH only for those two
 // commands. CONTRIBUTING.md says so.
 //
 // Followed, at pulumi/pulumi v3.260 (the mirror; pkg/v3 v3.274.1 has the same codegen
 // signatures): sdk/python/cmd/pulumi-language-python/main.go (main, GetPluginInfo,
-// Handshake, GenerateProgram, GeneratePackage), sdk/nodejs/cmd/pulumi-language-nodejs/
-// main.go and sdk/go/pulumi-language-go/main.go (their GenerateProgram and
-// GeneratePackage). The engine starts a language host with its own address as the one
+// Handshake), sdk/nodejs/cmd/pulumi-language-nodejs/main.go and
+// sdk/go/pulumi-language-go/main.go (their GenerateProgram and GeneratePackage). The engine starts a language host with its own address as the one
 // argument and reads the port from the first line of stdout
 // (sdk/go/common/resource/plugin/langruntime_plugin.go NewLanguageRuntime, plugin.go
 // newPlugin).
@@ -41,7 +41,6 @@ import (
 	hclsyntax "github.com/pulumi/pulumi/pkg/v3/codegen/hcl2/syntax"
 	nodejsgen "github.com/pulumi/pulumi/pkg/v3/codegen/nodejs"
 	"github.com/pulumi/pulumi/pkg/v3/codegen/pcl"
-	pythongen "github.com/pulumi/pulumi/pkg/v3/codegen/python"
 	"github.com/pulumi/pulumi/pkg/v3/codegen/schema"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/plugin"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/util/cmdutil"
@@ -77,9 +76,9 @@ func main() {
 
 	tool := filepath.Base(os.Args[0])
 	language := strings.TrimPrefix(tool, "pulumi-language-")
-	if language != "python" && language != "nodejs" && language != "go" {
-		cmdutil.Exit(fmt.Errorf("%s: run this as pulumi-language-python, pulumi-language-nodejs "+
-			"or pulumi-language-go; the name picks the language", tool))
+	if language != "nodejs" && language != "go" {
+		cmdutil.Exit(fmt.Errorf("%s: run this as pulumi-language-nodejs or pulumi-language-go; "+
+			"the name picks the language", tool))
 	}
 
 	// Like the real hosts: stop on an interrupt, or when the engine that started us
@@ -102,8 +101,8 @@ func main() {
 		return status.Errorf(codes.Unimplemented,
 			"%s here is a code generator only (pulumi-quickchat's scripts/codegen_host): it serves "+
 				"GeneratePackage and GenerateProgram, not %s. The real %s cannot be built here, as "+
-				"the Go module proxy does not serve its module; run programs through --client "+
-				"(scripts/program_server.py) and keep this folder off PATH for them",
+				"the Go module proxy does not serve its module; run programs as Automation API "+
+				"inline programs and keep this folder off PATH for them",
 			tool, path.Base(fullMethod), tool)
 	}
 	handle, err := rpcutil.ServeWithOptions(rpcutil.ServeOptions{
@@ -141,8 +140,8 @@ func main() {
 type host struct {
 	pulumirpc.UnimplementedLanguageRuntimeServer // reached only through the interceptors' refusal
 
-	tool     string // "pulumi-language-python": the codegen's tool name, as the real host passes it
-	language string // "python", "nodejs" or "go"
+	tool     string // "pulumi-language-nodejs": the codegen's tool name, as the real host passes it
+	language string // "nodejs" or "go"
 	ctx      context.Context
 	stop     context.CancelFunc // stops the server
 }
@@ -206,8 +205,6 @@ func (h *host) GenerateProgram(
 
 	var files map[string][]byte
 	switch h.language {
-	case "python":
-		files, diags, err = pythongen.GenerateProgram(program)
 	case "nodejs":
 		// The real host's default runtime (its --runtime flag).
 		files, diags, err = nodejsgen.GenerateProgramWithOptions(program, nodejsgen.ProgramOptions{Runtime: "nodejs"})
@@ -250,8 +247,6 @@ func (h *host) GeneratePackage(
 
 	var files map[string][]byte
 	switch h.language {
-	case "python":
-		files, err = pythongen.GeneratePackage(h.tool, pkg, req.ExtraFiles, schema.NewCachedLoader(loader))
 	case "nodejs":
 		files, err = nodejsgen.GeneratePackage(
 			h.tool, pkg, req.ExtraFiles, req.LocalDependencies, req.Local, schema.NewCachedLoader(loader))

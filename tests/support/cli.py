@@ -4,18 +4,17 @@ Where the CLI comes from: `pulumi` on PATH (`.ci/run` and `make test` put the on
 `make cli` built first), else the folder scripts/build_cli.sh builds into. Under
 `CI=true` a test that needs it fails instead of skipping.
 
-How a Python program reaches it: the Python language host cannot be built here
-(scripts/build_cli.sh says why), so `Cli` serves the project's `__main__.py` with
-scripts/program_server.py, the SDK's own language server, and passes the CLI its
-address with `--client` on the commands that run the program (preview, up). Every
-other piece is the real one: the CLI and its engine, the dynamic provider's host
+Every piece is the real one, started by the CLI as a user's `pulumi up` starts it:
+the CLI and its engine, the Python language host `pulumi-language-python` (built
+beside `pulumi` from its source in shared/vendor), which runs a `runtime: python`
+program in the virtualenv its Pulumi.yaml names, the dynamic provider's host
 `pulumi-resource-pulumi-python`, the native plugin, the YAML language host.
 
 The commands that only generate code (`pulumi import`'s program, `pulumi package
-gen-sdk`) ask the project's language host for it; for Python, Node.js and Go projects
-they run the `pulumi` linked into codegen-bin beside the CLI's folder, with that folder
-first on PATH, where scripts/build_cli.sh puts scripts/codegen_host under the hosts'
-names. Nothing else sees that folder.
+gen-sdk`) ask the project's language host for it; for Node.js and Go projects, whose
+hosts cannot be built here, they run the `pulumi` linked into codegen-bin beside the
+CLI's folder, with that folder first on PATH, where scripts/build_cli.sh puts
+scripts/codegen_host under the hosts' names. Nothing else sees that folder.
 """
 
 from __future__ import annotations
@@ -27,23 +26,16 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
-
-from support.scripts import load_script
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILD_CLI = ROOT / "scripts" / "build_cli.sh"
 # The commands that ask the language host to generate code, and the runtimes whose
 # hosts scripts/codegen_host stands in for.
 GENERATES_CODE = {"import", "package"}
-CODEGEN_RUNTIMES = {"python", "nodejs", "go"}
-
-
-program_server = load_script("program_server")
-ProgramServer = program_server.ProgramServer
+CODEGEN_RUNTIMES = {"nodejs", "go"}
 
 
 def pinned_bin() -> Path:
@@ -104,7 +96,6 @@ class Cli:
     env: dict[str, str]
     # Everything the CLI printed, to prove no token ever appears there.
     transcript: list[str] = field(default_factory=list)
-    program: Any = None  # a ProgramServer, started on the first command that runs the program
 
     @property
     def runtime(self) -> str:
@@ -118,10 +109,6 @@ class Cli:
         assert CLI is not None, NO_CLI
         command = [str(CLI), *args]
         env = self.env
-        if args and args[0] in program_server.RUNS_PROGRAM and self.runtime == "python":
-            if self.program is None:
-                self.program = ProgramServer(self.project, self.env)
-            command.append(f"--client={self.program.address}")
         codegen = codegen_bin()
         if args and args[0] in GENERATES_CODE and self.runtime in CODEGEN_RUNTIMES and codegen:
             command[0] = str(codegen / "pulumi")
@@ -142,11 +129,6 @@ class Cli:
                 f"pulumi {' '.join(args)} -> {result.returncode}\n{result.stdout}\n{result.stderr}"
             )
         return result
-
-    def close(self) -> None:
-        if self.program is not None:
-            self.program.close()
-            self.program = None
 
 
 def cli_env(tmp_path: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
