@@ -253,26 +253,6 @@ def test_cli_fleet_entry_renamed_with_its_previous_name_moves_sending_nothing(
     assert config_of(admin, setup.agents["sales"]) == DISABLED
 
 
-@pytest.mark.skipif(
-    CLI_VERSION is not None and CLI_VERSION < (3, 226, 0),
-    reason="the Pulumi CLI finds pulumi-plugin.json of an editable install, as here, only "
-    "from 3.226.0 (importlib, pulumi/pulumi#22127); older CLIs look in site-packages alone",
-)
-def test_cli_a_dynamic_program_asks_the_engine_for_no_plugin_download(
-    tmp_path: Path, admin: EmulatorAdmin, agent: AgentJson, make_cli: Any
-) -> None:
-    # pkg/engine/plugins.go `ensurePluginsAreInstalled` logs each plugin it
-    # tries to install; the package's pulumi-plugin.json names none.
-    project = Project.load(ROOT / "examples" / "basic" / "Pulumi.yaml")
-    setup = EXAMPLE_STACKS["basic"](project, admin, agent, tmp_path)
-    cli = make_cli(project.program_dir)
-    init_stack(cli, setup)
-    preview = cli("preview", "--non-interactive", "--logtostderr", "--logflow", "-v=9")
-    log = preview.stderr.lower()
-    assert "resource-quickchat" not in log
-    assert "plugin quickchat" not in log
-
-
 def project_of(tmp_path: Path, name: str, runtime: str, program: str, native: bool = False) -> Path:
     """A project of a test's own, for make_cli to copy: Pulumi.yaml and its program."""
     source = tmp_path / "source"

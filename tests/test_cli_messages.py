@@ -295,3 +295,53 @@ def test_cli_quickchat_answering_503_throughout_says_try_again_later(
         "after 5 attempts. Quickchat is unavailable and stayed so after retries; try again later.",
     )
     assert requests_sent(admin) == ["PATCH 503"] * 5
+
+
+def _lookup_program(front_end: str) -> dict[str, str]:
+    """A project whose one step is the read-only lookup, its result exported."""
+    if front_end == "native":
+        project = {
+            "name": "messages",
+            "runtime": "yaml",
+            "plugins": {
+                "providers": [{"name": "quickchat", "path": str(Path(sys.executable).parent)}]
+            },
+            "variables": {
+                "ratings": {
+                    "fn::invoke": {"function": "quickchat:index:getConversationRatingConfig"}
+                }
+            },
+            "outputs": {"active": "${ratings.convRatingActive}"},
+        }
+        return {"Pulumi.yaml": yaml.safe_dump(project)}
+    main = """
+        import pulumi
+        import pulumi_quickchat as quickchat
+
+        ratings = quickchat.get_conversation_rating_config()
+        pulumi.export("active", ratings.conv_rating_active)
+    """
+    project = {
+        "name": "messages",
+        "runtime": {"name": "python", "options": {"virtualenv": sys.prefix}},
+    }
+    return {"Pulumi.yaml": yaml.safe_dump(project), "__main__.py": textwrap.dedent(main)}
+
+
+@pytest.mark.parametrize("front_end", FRONT_ENDS)
+def test_cli_the_lookups_401_prints_quickchats_answer_and_no_traceback(
+    front_end: str, make_stack: Any, admin: EmulatorAdmin, agent: AgentJson
+) -> None:
+    # In a Python program the lookup runs in the program itself: its failure is a
+    # pulumi.RunError, which the language host prints without a stack trace.
+    stack = make_stack(front_end, ACTIVE, admin.issue_token(agent["scenario_id"], expires_in=-60))
+    for name, text in _lookup_program(front_end).items():
+        (stack.cli.project / name).write_text(text, encoding="utf-8")
+    requests_sent(admin)
+    outcome = stack.up()
+    outcome.failed_with(
+        "GET /v1/api/conversation_ratings/configuration failed: HTTP 401 (PERMISSION_DENIED: "
+        "Token has expired). The API token is invalid, expired or revoked."
+    )
+    assert "Program failed with an unhandled exception" not in outcome.printed
+    assert requests_sent(admin) == ["GET 401"]

@@ -28,7 +28,6 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from pulumi.errors import RunError
 from pulumi.output import Output, Unknown
 
 from ._api import (
@@ -325,11 +324,11 @@ def check_config(
 # --- the same checks in the program, for what it gives plainly -----------------------------
 
 
-class QuickchatInputError(QuickchatConfigError, RunError):
+class QuickchatInputError(QuickchatConfigError):
     """Inputs a program gave that check would refuse, found as the resource or lookup is
     constructed: so a unit test under `pulumi.runtime.set_mocks`, where no provider
-    checks anything, sees the messages `pulumi preview` shows. A RunError, which a
-    Pulumi program reports without a stack trace."""
+    checks anything, sees the messages `pulumi preview` shows. A RunError, as every
+    QuickchatError is, which a Pulumi program reports without a stack trace."""
 
     def __init__(self, what: str, failures: list[CheckFailure]) -> None:
         self.failures = failures

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from pulumi.errors import RunError
+
 # `pulumi config set --secret KEY` with no value prompts for it, so the token
 # lands neither in shell history nor in the process list.
 SET_TOKEN_COMMAND = "pulumi config set --secret quickchat:apiToken"
@@ -63,8 +65,16 @@ HINTS: dict[int, str] = {
 GENERIC_HINT = "Unexpected answer from Quickchat; try again, and report it if it persists."
 
 
-class QuickchatError(Exception):
+class QuickchatError(RunError):
     """Base of every error raised by pulumi-quickchat's client.
+
+    A `pulumi.RunError`, because its message is the whole of what a user needs: a
+    Pulumi program that lets one through (the lookup's, or the client's called from
+    the program) prints the sentence alone, where any other exception prints "Program
+    failed with an unhandled exception:" and a traceback through this package, the
+    sentence on its last line (the Python language host's executor,
+    sdk/python/cmd/pulumi-language-python-exec, catches RunError and logs `str(e)`).
+    Neither plugin host treats a RunError apart from other exceptions.
 
     `maybe_applied` says whether a change may have reached Quickchat and taken
     effect although the call failed: the native plugin tells the engine so (gRPC

@@ -134,22 +134,34 @@ class Cli:
 def cli_env(tmp_path: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
     """A local backend, home and passphrase in tmp_path; the CLI's folder first on PATH.
 
-    Nothing of the machine's own Pulumi login or Quickchat settings leaks in.
+    Nothing of the machine's own Pulumi login or Quickchat settings leaks in, and this
+    interpreter's virtualenv is not activated: as after `pulumi new python`, a project
+    names its virtualenv in Pulumi.yaml, and the language host and the dynamic
+    provider's host (`pulumi-resource-pulumi-python`, from PULUMI_RUNTIME_VIRTUALENV)
+    run its `python`.
     """
     assert CLI is not None, NO_CLI
     (tmp_path / "state").mkdir(exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PULUMI_", "QUICKCHAT_"))}
+    venv_bin = str(Path(sys.executable).parent)
+    path = [entry for entry in env.get("PATH", "").split(os.pathsep) if entry != venv_bin]
+    env.pop("VIRTUAL_ENV", None)
     env.update(
         {
             "PULUMI_HOME": str(tmp_path / "pulumi-home"),
             "PULUMI_BACKEND_URL": f"file://{tmp_path / 'state'}",
             "PULUMI_CONFIG_PASSPHRASE": "cli-test-passphrase",
             "PULUMI_SKIP_UPDATE_CHECK": "1",
-            # The CLI's plugins (the dynamic provider host, the YAML host) sit beside it,
-            # and the dynamic provider's host runs this interpreter's `python`.
-            "PATH": os.pathsep.join(
-                [str(CLI.parent), str(Path(sys.executable).parent), env.get("PATH", "")]
-            ),
+            # This environment has pulumi-quickchat-native installed, whose
+            # pulumi-plugin.json names the plugin `quickchat`: the language host asks
+            # for it for every Python program, and the engine, finding it neither in
+            # `plugins:` nor on PATH nor in PULUMI_HOME, would try to download it
+            # (pkg/engine/plugins.go, ensurePluginsAreInstalled). Tests reach loopback
+            # only; tests/test_plugin_discovery.py shows what a user sees instead.
+            "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+            # The CLI's plugins (the language hosts, the dynamic provider's host) sit
+            # beside it.
+            "PATH": os.pathsep.join([str(CLI.parent), *path]),
             **(extra or {}),
         }
     )
