@@ -5,8 +5,9 @@
 
 `pulumi package gen-sdk` of the real CLI (scripts/build_cli.sh) asks the plugin
 `pulumi-resource-quickchat` beside this interpreter for its schema (GetSchema), and each
-language host for the package (GeneratePackage). The hosts are scripts/codegen_host, in
-the codegen-bin folder build_cli.sh makes (CONTRIBUTING.md says why). Everything under
+language host for the package (GeneratePackage). The hosts are those of the codegen-bin
+folder build_cli.sh makes: Python's real one, and scripts/codegen_host for Node.js and Go
+(CONTRIBUTING.md says why). Everything under
 sdk/python, sdk/nodejs and sdk/go is generated; sdk/go.mod is not (the Go module holding
 sdk/go/quickchat, as pulumi-random keeps sdk/go.mod).
 """
@@ -28,7 +29,7 @@ PLUGIN = Path(sys.executable).parent / "pulumi-resource-quickchat"
 
 
 def codegen_bin() -> Path:
-    """build_cli.sh's codegen-bin folder: `pulumi` and the three codegen hosts."""
+    """build_cli.sh's codegen-bin folder: `pulumi` and a host for each of the three languages."""
     built = subprocess.run(
         ["bash", str(ROOT / "scripts" / "build_cli.sh")],
         check=True,
