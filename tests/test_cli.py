@@ -24,6 +24,7 @@ there as a user runs it: `runtime: python`, through the real Python language hos
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -621,3 +622,42 @@ def test_cli_and_the_stand_in_engine_send_the_same_for_what_test_engine_covers(
             admin.edit_configuration(own[edited]["scenario_id"], DASHBOARD_EDIT)
         run(stack)
         assert received(admin, scenarios(own)) == real[step], f"pulumi {' '.join(command)}"
+
+
+def test_cli_the_checkouts_root_project_runs_with_the_virtualenv_activated(
+    tmp_path: Path, admin: EmulatorAdmin, agent: AgentJson
+) -> None:
+    # Pulumi.yaml at the root runs examples/basic (`main`) with the active Python, as
+    # its comment says, from a checkout laid out as this one is.
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    shutil.copy(ROOT / "Pulumi.yaml", checkout / "Pulumi.yaml")
+    shutil.copytree(
+        ROOT / "examples" / "basic",
+        checkout / "examples" / "basic",
+        ignore=shutil.ignore_patterns("__pycache__", "Pulumi.*.yaml"),
+    )
+    venv_bin = str(Path(sys.executable).parent)
+    env = cli_env(tmp_path)
+    activated = {**env, "VIRTUAL_ENV": sys.prefix, "PATH": f"{venv_bin}:{env['PATH']}"}
+    cli = Cli(checkout, activated)
+    setup = EXAMPLE_STACKS["basic"](Project.load(ROOT / "Pulumi.yaml"), admin, agent, tmp_path)
+    init_stack(cli, setup)
+    received(admin, setup.agents)
+    cli("up", "--yes", "--non-interactive")
+    assert methods(received(admin, setup.agents)) == [("ratings", "PATCH")]
+    assert config_of(admin, agent["scenario_id"]) == setup.wanted["ratings"]
+
+    # Why the root names no virtualenv: a relative one is found from the root by the
+    # language host, but from examples/basic by the dynamic provider's host, which
+    # resolves PULUMI_RUNTIME_VIRTUALENV against its working directory (the SDK's
+    # pulumi-resource-pulumi-python script; pulumi/pulumi#7061).
+    (checkout / ".venv").symlink_to(sys.prefix)
+    project = yaml.safe_load((checkout / "Pulumi.yaml").read_text(encoding="utf-8"))
+    project["runtime"]["options"]["virtualenv"] = ".venv"
+    (checkout / "Pulumi.yaml").write_text(yaml.safe_dump(project), encoding="utf-8")
+    cli.env = env  # not activated
+    refused = cli("destroy", "--yes", "--non-interactive", ok=False)
+    assert refused.returncode != 0
+    assert f"{checkout}/examples/basic/.venv\" doesn't exist" in refused.stdout + refused.stderr
+    assert received(admin, setup.agents) == []
