@@ -43,7 +43,7 @@ ROOT="$CACHE/v$PULUMI_VERSION"
 BIN="$ROOT/bin"
 CODEGEN="$ROOT/codegen-bin"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-PYTHON_HOST_SRC="$HERE/../../shared/vendor/pulumi-language-python"
+PYTHON_HOST_SRC="$(cd "$HERE/../.." && pwd)/shared/vendor/pulumi-language-python"
 STAMP="-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_VERSION"
 
 say() { printf '%s\n' "$*" >&2; }
