@@ -38,6 +38,7 @@ import json
 import os
 import re
 import socket
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -74,7 +75,10 @@ CANNOT_DOWNLOAD = (
 )
 # ... and with automatic downloads turned off (sdk/go/common/workspace/plugins.go,
 # `NewMissingError`).
-NOT_FOUND = f"error: no resource plugin '{PLUGIN}' found in the workspace at version v{VERSION} or on your $PATH"
+NOT_FOUND = (
+    f"error: no resource plugin '{PLUGIN}' found in the workspace at version v{VERSION} "
+    "or on your $PATH"
+)
 ON_PATH_WARNING = "warning: using pulumi-resource-quickchat from $PATH at {}"
 
 
@@ -165,11 +169,11 @@ def found_for_project(cli: Cli) -> list[dict[str, Any]]:
     return [p for p in listed if p["kind"] == "resource"]
 
 
-def everything(result: Any) -> str:
+def everything(result: subprocess.CompletedProcess[str]) -> str:
     return f"{result.stdout}\n{result.stderr}"
 
 
-def verbose_preview(cli: Cli, ok: bool = True) -> Any:
+def verbose_preview(cli: Cli, ok: bool = True) -> subprocess.CompletedProcess[str]:
     return cli("preview", "--non-interactive", "--logtostderr", "--logflow", "-v=9", ok=ok)
 
 
@@ -230,14 +234,14 @@ def test_without_its_plugin_json_the_package_would_send_the_engine_to_download_a
 # (b) pulumi-quickchat-native too, the virtualenv not activated, no `plugins:`.
 
 
-def test_a_native_program_in_a_venv_not_activated_finds_no_plugin_and_the_engine_tries_to_download_it(
+def test_a_native_program_in_a_venv_not_activated_finds_no_plugin_and_the_engine_tries_a_download(
     tmp_path: Path, native_venv: Path, admin: EmulatorAdmin, token: str, offline_proxy: str
 ) -> None:
     cli = user_project(tmp_path, native_venv, NATIVE_PROGRAM, admin, token, offline_proxy)
     # The host reports the plugin the SDK's pulumi-plugin.json names, at the version the
     # SDK pins pulumi-quickchat to ...
     assert required(cli) == [{"name": "quickchat", "version": VERSION, "kind": "resource"}]
-    assert f"resource  quickchat  {VERSION}" in cli("about").stdout
+    assert re.search(rf"^resource +quickchat +{re.escape(VERSION)}$", cli("about").stdout, re.M)
     # ... which the engine finds nowhere: not on its PATH, not in the cache.
     assert found_for_project(cli) == []
     requests_sent(admin)
