@@ -79,6 +79,11 @@ NOT_FOUND = (
     f"error: no resource plugin '{PLUGIN}' found in the workspace at version v{VERSION} "
     "or on your $PATH"
 )
+# `pulumi install`'s (pkg/cmd/pulumi/project/newcmd/install.go, `InstallRequiredPackages`).
+INSTALL_FAILED = (
+    f"error: installing packages: failed to download plugin: quickchat-{VERSION}: "
+    "failed all 5 attempts"
+)
 ON_PATH_WARNING = "warning: using pulumi-resource-quickchat from $PATH at {}"
 
 
@@ -262,10 +267,14 @@ def test_a_native_program_in_a_venv_not_activated_finds_no_plugin_and_the_engine
         assert requests_sent(admin) == []
     install = cli("install", "--no-dependencies", ok=False)
     assert install.returncode != 0
-    assert (
-        f"error: installing packages: failed to download plugin: quickchat-{VERSION}: "
-        "failed all 5 attempts"
-    ) in everything(install)
+    assert INSTALL_FAILED in everything(install)
+    # The command the message suggests asks Pulumi's registry, which has no such package.
+    suggested = cli("plugin", "install", "resource", "quickchat", f"v{VERSION}", ok=False)
+    assert suggested.returncode != 0
+    assert "error: Unable to resolve package from name: registry query error" in everything(
+        suggested
+    )
+    assert "api.pulumi.com/api/registry/packages" in everything(suggested)
     # With downloads turned off, the engine says it looked in the workspace and on PATH.
     cli.env["PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION"] = "true"
     failed = cli("preview", "--non-interactive", ok=False)
@@ -358,3 +367,32 @@ def test_a_native_program_finds_the_plugin_the_plugins_line_names_without_a_warn
     assert "warning" not in up.stdout
     assert requests_sent(admin) == ["PATCH 200"]
     assert token not in "".join(cli.transcript)
+
+
+def test_the_docs_quote_what_the_cli_printed_in_these_tests() -> None:
+    # docs/native.md and docs/troubleshooting.md quote the CLI's words, at some version.
+    def quoted(message: str, text: str) -> bool:
+        pattern = re.escape(message).replace(re.escape(VERSION), r"\d+\.\d+\.\d+\S*")
+        return re.search(pattern, text) is not None
+
+    docs = Path(__file__).resolve().parents[1] / "docs"
+    native = (docs / "native.md").read_text(encoding="utf-8")
+    troubleshooting = (docs / "troubleshooting.md").read_text(encoding="utf-8")
+    for text in (native, troubleshooting):
+        assert quoted(CANNOT_DOWNLOAD, text)
+        assert quoted(f"resource  quickchat  {VERSION}", text)
+        assert ON_PATH_WARNING.format("/…/") in text
+    assert quoted(INSTALL_FAILED, native)
+    assert quoted(NOT_FOUND, native)
+    # The troubleshooting rows, by the words the CLI printed.
+    for row in (
+        "Could not automatically download and install resource plugin 'pulumi-resource-quickchat'",
+        "installing packages: failed to download plugin: quickchat-",
+        "no resource plugin 'pulumi-resource-quickchat' found",
+        "using pulumi-resource-quickchat from $PATH",
+    ):
+        assert f"| `{row}` |" in troubleshooting
+        assert any(
+            row in message
+            for message in (CANNOT_DOWNLOAD, INSTALL_FAILED, NOT_FOUND, ON_PATH_WARNING)
+        )
