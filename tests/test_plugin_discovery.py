@@ -7,7 +7,8 @@ editable, and no `plugins:` section unless the case is that line. The real CLI, 
 Python language host and the plugins run against the emulator; the virtualenv's `bin`
 is not on the CLI's PATH unless the case activates it.
 
-What the engine does, read from its source at the CLI's version (3.274.1):
+What the engine does, read from its source at the CLI's version (pkg/v3 and sdk/v3 at
+3.274.1; the language host's main.go as shared/vendor holds it, pulumi/pulumi 1b5949891b3c):
 
 - The language host's `GetRequiredPackages` lists the virtualenv's distributions and
   reads each one's pulumi-plugin.json (sdk/python/cmd/pulumi-language-python/main.go,
@@ -21,15 +22,17 @@ What the engine does, read from its source at the CLI's version (3.274.1):
   its own `$PATH` (warning "using ... from $PATH"), then in the plugin cache under
   PULUMI_HOME, else it tries to download it (sdk/go/common/workspace/plugins.go,
   `getPluginInfoAndPath`; pkg/engine/plugins.go, `ensurePluginsAreInstalled`). The
-  language host activates the virtualenv for the program's process alone
-  (sdk/python/toolchain/pip.go, `ActivateVirtualEnv`), not for the engine's lookup.
+  language host activates the virtualenv for the processes it starts alone, the program's
+  among them (sdk/python/toolchain/pip.go, `Command`, with toolchain.go's
+  `ActivateVirtualEnv`), not for the engine's lookup in the `pulumi` process.
 
 No network beyond loopback: the download the engine attempts goes through
 `HTTPS_PROXY`, a loopback port the test holds bound and not listening, so it is
 refused as an offline machine's would be. `pulumi install --no-dependencies` runs
-the plugin step alone: plain `pulumi install` also runs `pip install --upgrade pip
-setuptools wheel` in the virtualenv (sdk/python/toolchain/pip.go,
-`InstallDependencies`), which needs a package index.
+the plugin step alone: plain `pulumi install` first runs `python -m venv` over the
+virtualenv, with the `python3` on PATH, then `pip install --upgrade pip setuptools
+wheel` in it (sdk/python/toolchain/pip.go, `InstallDependencies`), which needs a package
+index.
 """
 
 from __future__ import annotations
