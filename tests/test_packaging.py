@@ -7,7 +7,6 @@ import re
 import shutil
 import subprocess
 import sys
-import sysconfig
 import tarfile
 import zipfile
 from pathlib import Path
@@ -20,42 +19,11 @@ from quickchat_emulator import AgentJson, EmulatorAdmin
 
 from support.checks import requests_sent
 from support.engine import Engine
-from support.language_host import RequiredPlugin, required_plugins
 from support.plugins import NativePlugin, installed_plugin
 from support.sdk import secret
+from support.venvs import build_wheel, build_wheels, installed_venv
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def build_wheel(project: Path, files: tuple[str, ...], package_dir: str, out: Path) -> Path:
-    """Build `project`'s wheel offline from a copy of `files` and `package_dir`."""
-    source = out / "source"
-    source.mkdir()
-    for name in files:
-        shutil.copy(project / name, source / name)
-    shutil.copytree(
-        project / package_dir,
-        source / package_dir,
-        ignore=shutil.ignore_patterns("*.egg-info", "__pycache__"),
-    )
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--no-deps",
-            "--no-build-isolation",
-            "--quiet",
-            "-w",
-            str(out / "dist"),
-            str(source),
-        ],
-        check=True,
-        timeout=300,
-    )
-    (wheel,) = (out / "dist").glob("*.whl")
-    return wheel
 
 
 def wheel_contents(wheel: Path) -> tuple[set[str], str, str]:
@@ -96,69 +64,10 @@ def test_the_provider_wheel_ships_the_typed_package_and_no_emulator(tmp_path: Pa
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh virtualenv with the provider's wheel installed, as `pip install` installs it,
-    then the native SDK's wheel beside it.
-
-    Their dependencies (pulumi, requests, semver) come from this test's environment,
-    through a path file, since no index is reachable here; the packages themselves
-    and their commands come from the wheels alone. The SDK's wheel goes in as a user's
-    `pip install pulumi-quickchat-native` does, dependencies resolved: its pin on
-    pulumi-quickchat must be met by the provider's wheel, or pip refuses.
-    """
+    then the native SDK's wheel beside it (`support.venvs`). What the Python language host
+    and the engine make of it: tests/test_plugin_discovery.py."""
     root = tmp_path_factory.mktemp("installed")
-    wheel = build_wheel(ROOT, ("pyproject.toml", "README.md", "LICENSE"), "provider", root)
-    (root / "sdk").mkdir()
-    sdk_wheel = build_wheel(
-        ROOT / "sdk" / "python", ("pyproject.toml",), "pulumi_quickchat_native", root / "sdk"
-    )
-    venv = root / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
-    python = venv / "bin" / "python"
-    site_packages = subprocess.run(
-        [str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    ours = sysconfig.get_path("purelib")
-    (Path(site_packages) / "dependencies.pth").write_text(ours + "\n")
-    subprocess.run(
-        [str(python), "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", str(wheel)],
-        check=True,
-        timeout=300,
-    )
-    subprocess.run(
-        [str(python), "-m", "pip", "install", "--quiet", "--no-index", str(sdk_wheel)],
-        check=True,
-        timeout=300,
-    )
-    return venv
-
-
-def test_the_installed_package_asks_the_engine_for_no_plugin_to_download(installed: Path) -> None:
-    # The Python language host's discovery, run as it runs it
-    # (support/language_host.py), against the installed wheel.
-    python = installed / "bin" / "python"
-    required = required_plugins(python)
-    assert [plugin for plugin in required if plugin.package == "pulumi-quickchat"] == []
-    # Without its pulumi-plugin.json, the package would name a plugin the
-    # engine would try to download at every preview and up.
-    location = subprocess.run(
-        [
-            str(python),
-            "-c",
-            "import pulumi_quickchat, os; print(os.path.dirname(pulumi_quickchat.__file__))",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    plugin_json = Path(location) / "pulumi-plugin.json"
-    kept = plugin_json.read_text()
-    plugin_json.unlink()
-    try:
-        assert RequiredPlugin("pulumi-quickchat", "quickchat", "v0.1.0") in required_plugins(python)
-    finally:
-        plugin_json.write_text(kept)
+    return installed_venv(root / "venv", build_wheels(root / "wheels"), sdk=True)
 
 
 def test_the_installed_native_sdk_registers_the_version_of_the_plugin_it_pins(
@@ -185,10 +94,9 @@ def test_the_installed_native_sdk_registers_the_version_of_the_plugin_it_pins(
     assert registered == semver(__version__)
     assert plugin_distribution == __version__
     assert f"'pulumi-quickchat=={__version__}'" in requires
-    # The engine looks for the plugin the SDK names, at that version ...
-    wanted = RequiredPlugin("pulumi-quickchat-native", "quickchat", f"v{registered}")
-    assert wanted in required_plugins(python)
-    # ... and the plugin pulumi-quickchat installed answers with it.
+    # The plugin pulumi-quickchat installed answers with the version the SDK registers
+    # (the engine asks for the one the SDK's pulumi-plugin.json names:
+    # tests/test_plugin_discovery.py).
     with NativePlugin(installed_plugin(installed / "bin")) as plugin:
         assert plugin.process.args[0].startswith(str(installed))
         assert plugin.plugin_version() == registered
