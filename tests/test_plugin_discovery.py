@@ -151,6 +151,8 @@ def user_project(
             "NO_PROXY": "127.0.0.1,localhost",
         },
     )
+    # The engine may try its download here, as for a user: through the dead proxy.
+    env.pop("PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION")
     path = [d for d in env["PATH"].split(os.pathsep) if d and not (Path(d) / PLUGIN).exists()]
     if activated:
         env["VIRTUAL_ENV"] = str(venv)
