@@ -15,9 +15,10 @@ fresh run keeps, and edits no shell start-up file. Where that installer cannot b
 reached and Go is installed, `make cli` (scripts/build_cli.sh) builds the CLI from
 its Go modules instead, into its cache outside the repository, and says so.
 
-A CLI without Pulumi's Python language host beside it (the one `make cli` builds has
-none: CONTRIBUTING.md says why) runs the program through scripts/program_server.py,
-the SDK's own language server, named to the CLI with `--client`.
+The CLI runs the program as it runs a user's: through Pulumi's Python language host,
+`pulumi-language-python`, beside it (the official install ships it; `make cli` builds it
+where its source is kept). A CLI without one cannot run a Python program, so the quick
+start stops first with one sentence.
 
 Exit code 0 when every step passed, 1 with one sentence first on what to do
 when one could not.
@@ -25,9 +26,7 @@ when one could not.
 
 from __future__ import annotations
 
-import contextlib
 import http.client
-import importlib.util
 import json
 import os
 import shutil
@@ -41,7 +40,6 @@ import urllib.parse
 import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import requests
@@ -59,6 +57,10 @@ AGAIN = f"install it from {INSTALL_DOCS} and run `make quickstart` again."
 UNREACHABLE = f"The Pulumi CLI is not installed and its installer could not be reached: {AGAIN}"
 INSTALL_FAILED = f"The Pulumi CLI is not installed and its installer did not install it: {AGAIN}"
 BUILD_CLI = REPO / "scripts" / "build_cli.sh"
+NO_PYTHON_HOST = (
+    "The Pulumi CLI at {pulumi} has no Python language host (pulumi-language-python beside "
+    f"it or on PATH), so it cannot run a Python program: {AGAIN}"
+)
 BUILD_FAILED = (
     "The Pulumi CLI is not installed, its installer could not be reached, and building it "
     f"from its Go modules failed (its output is above): {AGAIN}"
@@ -207,17 +209,6 @@ def has_python_host(executable: Path) -> bool:
     )
 
 
-def load_program_server() -> ModuleType:
-    """scripts/program_server.py (scripts/ is no package)."""
-    spec = importlib.util.spec_from_file_location(
-        "program_server", Path(__file__).with_name("program_server.py")
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 # --- 2. a fresh work directory and a copy of the example -------------------------------------
 
 
@@ -319,14 +310,8 @@ def pulumi_env(pulumi: Path, work: Path, extra: Mapping[str, str]) -> dict[str, 
             "PULUMI_HOME": str(work / "pulumi-home"),
             "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
             "PULUMI_SKIP_UPDATE_CHECK": "1",
-            # The CLI's own plugins (the language hosts) sit beside it; the dynamic
-            # provider's host runs the first `python` on PATH where no language host told
-            # it the virtualenv (a program served by program_server.py): this one.
-            "PATH": os.pathsep.join(
-                p
-                for p in (str(pulumi.parent), str(Path(sys.executable).parent), env.get("PATH"))
-                if p
-            ),
+            # The CLI's own plugins (the language hosts) sit beside it.
+            "PATH": os.pathsep.join(p for p in (str(pulumi.parent), env.get("PATH")) if p),
             **extra,
         }
     )
@@ -339,23 +324,16 @@ def pulumi_env(pulumi: Path, work: Path, extra: Mapping[str, str]) -> dict[str, 
 class Pulumi:
     """Runs `pulumi` in the project, showing each command as a user would type it."""
 
-    def __init__(
-        self, executable: Path, project: Path, env: Mapping[str, str], client: str | None = None
-    ) -> None:
+    def __init__(self, executable: Path, project: Path, env: Mapping[str, str]) -> None:
         self.executable = executable
         self.project = project
         self.env = dict(env)
-        # The address of scripts/program_server.py serving the program, where the CLI
-        # has no Python language host of its own.
-        self.client = client
 
     def __call__(self, *args: str, stdin: str | None = None, capture: bool = False) -> str:
         # Secrets only ever travel on stdin, so the echoed command holds none.
         print(f"    $ pulumi {' '.join(args)}", flush=True)
-        runs_program = self.client is not None and args[0] in ("preview", "up", "update")
-        client = [f"--client={self.client}"] if runs_program else []
         result = subprocess.run(
-            [str(self.executable), *args, *client],
+            [str(self.executable), *args],
             cwd=self.project,
             env=self.env,
             input=stdin,
@@ -406,28 +384,16 @@ def walk(pulumi: Pulumi, admin: EmulatorAdmin, url: str, token: str) -> None:
     held(f"{DEMO_AGENT} holds:")
 
 
-def next_steps(work: Path, executable: Path, served: bool) -> None:
-    """What to type next, with the CLI this run used: put on PATH where it is not (with
-    the venv, whose Python the dynamic provider's host runs), and served the program
-    where it has no Python language host."""
+def next_steps(work: Path, executable: Path) -> None:
+    """What to type next, with the CLI this run used: put on PATH where it is not."""
     heading("Done. To manage a real agent, with a stack of your own:")
-    path = [str(executable.parent)] if shutil.which("pulumi") != str(executable) else []
-    if served:
-        path.append(str(Path(sys.executable).parent))  # the dynamic provider's host runs it
-    if path:
-        note(f'  export PATH="{":".join(path)}:$PATH"')
+    if shutil.which("pulumi") != str(executable):
+        note(f'  export PATH="{executable.parent}:$PATH"')
     note("  cd examples/basic")
     note("  pulumi login --local                            # or your usual backend")
     note("  pulumi stack init dev")
     note("  pulumi config set --secret quickchat:apiToken   # paste your agent's write_all token")
-    if served:
-        # This CLI runs no Python program itself (CONTRIBUTING.md, "The real Pulumi CLI").
-        server = Path(__file__).with_name("program_server.py")
-        note("  # in a second terminal, left running: it prints PORT, then serves the program")
-        note(f"  {sys.executable} {server} {EXAMPLE}")
-        note("  pulumi up --client=127.0.0.1:PORT")
-    else:
-        note("  pulumi up")
+    note("  pulumi up")
     note("No base URL to set: it defaults to https://app.quickchat.ai.")
     note(f"The quick start's own state is in {work}; the next run starts afresh.")
 
@@ -439,28 +405,16 @@ def main() -> int:
         # First of all, before anything is started or written (but for an installed CLI).
         executable = find_pulumi(work) or install_pulumi(work)
         note(f"Using {executable}")
+        if not has_python_host(executable):
+            raise QuickstartError(NO_PYTHON_HOST.format(pulumi=executable))
 
         fresh_work_dir(work)  # after an install too: the installer's TMPDIR goes
         project = work / "project"
         extra_env = prepare_project(EXAMPLE, project)
         (work / "state").mkdir()
         env = pulumi_env(executable, work, extra_env)
-        with contextlib.ExitStack() as stack:
-            client = None
-            if not has_python_host(executable):
-                note(
-                    "This CLI has no Python language host: the program is served to it by "
-                    "scripts/program_server.py (pulumi up --client=ADDRESS), as the Automation "
-                    "API serves inline programs."
-                )
-                try:
-                    server = load_program_server().ProgramServer(project, env)
-                except RuntimeError as error:
-                    raise QuickstartError(f"The program could not be served: {error}.") from None
-                stack.callback(server.close)
-                client = server.address
-            run_walk(Pulumi(executable, project, env, client), work)
-        next_steps(work, executable, served=client is not None)
+        run_walk(Pulumi(executable, project, env), work)
+        next_steps(work, executable)
     except QuickstartError as error:
         print(error, file=sys.stderr, flush=True)
         return 1

@@ -87,7 +87,8 @@ while args:
         sys.exit(f"error: unknown option {option!r}")
 tempfile.mkstemp(prefix="pulumi.tar.gz.")
 (root / "bin").mkdir(parents=True, exist_ok=True)
-shutil.copy(sys.argv[1], root / "bin" / "pulumi")
+for tool in Path(sys.argv[1]).parent.iterdir():  # pulumi and its language host, as shipped
+    shutil.copy(tool, root / "bin" / tool.name)
 if edit_path:
     with (Path.home() / ".profile").open("a") as profile:
         profile.write(f"export PATH=$PATH:{root}/bin\\n")
@@ -346,10 +347,16 @@ def test_an_installer_that_fails_stops_with_one_sentence_and_nothing_started(
     assert processes_carrying(f"QUICKSTART_DIR={sandbox['QUICKSTART_DIR']}") in ([], None)
 
 
-def _fake_pulumi(path: Path) -> Path:
+def _fake_pulumi(path: Path, python_host: bool = True) -> Path:
+    """The recording `pulumi`, with Pulumi's Python language host beside it as the official
+    install ships it (a placeholder: the recording CLI runs no program)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(FAKE_PULUMI, encoding="utf-8")
     path.chmod(0o755)
+    if python_host:
+        host = path.with_name("pulumi-language-python")
+        host.write_text("#!/bin/sh\nexit 1\n", encoding="utf-8")
+        host.chmod(0o755)
     return path
 
 
@@ -440,11 +447,9 @@ def test_missing_cli_is_installed_in_the_work_dir_without_editing_path_and_used(
     calls = _calls(log)
     assert [c["argv"][: len(step)] for c, step in zip(calls, WALK, strict=True)] == WALK
     assert {Path(c["executable"]) for c in calls} == {root / "bin" / "pulumi"}
-    # The next steps put the CLI used on PATH; this one has no Python language host, so
-    # the venv too (whose Python the dynamic provider's host runs) and the program served.
-    venv = Path(sys.executable).parent
-    assert f'export PATH="{root / "bin"}:{venv}:$PATH"' in result.stdout
-    assert "pulumi up --client=127.0.0.1:PORT" in result.stdout
+    # The next steps put the CLI used on PATH, and run the program as a user does.
+    assert f'export PATH="{root / "bin"}:$PATH"' in result.stdout
+    assert "    pulumi up\n" in result.stdout
 
     # The next run starts afresh but for the CLI, which it uses without the installer.
     log.unlink()
@@ -454,6 +459,28 @@ def test_missing_cli_is_installed_in_the_work_dir_without_editing_path_and_used(
     assert {Path(c["executable"]) for c in _calls(log)} == {root / "bin" / "pulumi"}
     assert not (work / "tmp").exists()
     assert not any(Path(sandbox["HOME"]).iterdir())
+
+
+def test_a_cli_without_the_python_host_stops_first_with_one_sentence(
+    tmp_path: Path, sandbox: dict[str, str]
+) -> None:
+    # A CLI such as `make cli` builds where the host's source is not kept.
+    fake = _fake_pulumi(tmp_path / "bin" / "pulumi", python_host=False)
+    log = tmp_path / "pulumi-calls.jsonl"
+
+    result = run_quickstart({**sandbox, "PATH": str(fake.parent), "FAKE_PULUMI_LOG": str(log)})
+
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        f"The Pulumi CLI at {fake} has no Python language host (pulumi-language-python beside "
+        "it or on PATH), so it cannot run a Python program: install it from "
+        "https://www.pulumi.com/docs/install/ and run `make quickstart` again."
+    )
+    # Checked first: the CLI never ran, no emulator started, nothing written.
+    assert not log.exists()
+    assert "emulator" not in result.stdout.lower()
+    assert not Path(sandbox["QUICKSTART_DIR"]).exists()
+    assert processes_carrying(f"QUICKSTART_DIR={sandbox['QUICKSTART_DIR']}") in ([], None)
 
 
 def test_a_work_dir_that_is_not_the_quick_starts_is_left_alone(
@@ -528,7 +555,8 @@ def test_without_cli_or_installer_but_with_go_it_builds_the_cli_and_walks_for_re
     assert "Pulumi's installer could not be reached. Cause (connection): 127.0.0.1" in out
     assert "the Pulumi CLI is built from its Go modules instead" in out
     assert f"Using {pinned_bin() / 'pulumi'}" in out
-    assert "served to it by scripts/program_server.py" in out
+    assert (pinned_bin() / "pulumi-language-python").is_file()
+    assert "    $ pulumi up --yes\n" in out and "--client" not in out
     after_up = out.split("Drift")[0]
     assert '"conv_rating_active": true' in after_up
     assert '"scenario_id": "demo-agent"' in after_up
