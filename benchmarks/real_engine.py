@@ -13,7 +13,10 @@ file's [defaults]), refresh and destroy; each up and refresh skips its preview
 (`--skip-preview`), so that a step is the operation alone. For 100 and 450
 agents (`--agents`), with the emulator waiting 50 ms before each API request
 (`--latency`), as the CLI writes state by default (a checkpoint after each
-resource) and with `PULUMI_SKIP_CHECKPOINTS=true` (once per command).
+resource) and with `PULUMI_SKIP_CHECKPOINTS=true` (once per command). And a fleet
+too large for one stack (`--split`, 500 agents), as docs/guides/many-agents.md
+advises: one project, the fleet in two stacks of its agents each with its data
+file, each step's commands for both stacks run side by side.
 
 Per step: wall time, the requests Quickchat saw against the minimum
 (docs/design.md), agents not holding what the step should leave, and the CPU
@@ -39,6 +42,7 @@ failed, a step sent other than the minimum, or an agent was lost.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -82,6 +86,9 @@ PARALLEL = 32
 # (MAX_ARG_STRLEN), and an emulator token with its key takes about 270 bytes of it, so
 # 500 agents do not start (docs/guides/many-agents.md, "How many agents one stack holds").
 SIZE_THAT_FITS = 450
+# A fleet larger than that, and the stacks it is split into (the guide's advice).
+SPLIT_FLEET = 500
+STACKS = 2
 LATENCY = 0.05
 # How often the CLI's children are read: the most CPU a subtree's figure can miss.
 SAMPLE_SECONDS = 0.02
@@ -234,38 +241,54 @@ def _children_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def timed(cli: Cli, args: Sequence[str], emulator_pid: int) -> tuple[float, Cpu, str | None]:
-    """One CLI command: wall time, CPU per process, and what it printed if it failed."""
+def timed(
+    cli: Cli, commands: Sequence[Sequence[str]], emulator_pid: int
+) -> tuple[float, Cpu, str | None]:
+    """CLI commands run side by side: the wall time until the last ends, the CPU per
+    process of them all, and what a failed one printed."""
     assert CLI is not None
     before = (_children_seconds(), cpu_seconds(emulator_pid), busy_seconds())
     started = time.perf_counter()
-    process = subprocess.Popen(
-        [str(CLI), *args],
-        cwd=cli.project,
-        env=cli.env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    sampler = Sampler(process.pid)
-    thread = threading.Thread(target=sampler.run)
-    thread.start()
-    printed, _ = process.communicate()
-    seconds = time.perf_counter() - started
-    sampler.done.set()
-    thread.join()
+    running = []
+    failures = []
+    with contextlib.ExitStack() as files:
+        for args in commands:
+            # To a file, not a pipe: a command blocked on a full pipe would wait on the others.
+            printed = files.enter_context(tempfile.TemporaryFile(mode="w+"))
+            process = subprocess.Popen(
+                [str(CLI), *args],
+                cwd=cli.project,
+                env=cli.env,
+                stdin=subprocess.DEVNULL,
+                stdout=printed,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+            sampler = Sampler(process.pid)
+            thread = threading.Thread(target=sampler.run)
+            thread.start()
+            running.append((process, printed, sampler, thread))
+        for process, _, _, _ in running:
+            process.wait()
+        seconds = time.perf_counter() - started
+        for process, printed, sampler, thread in running:
+            sampler.done.set()
+            thread.join()
+            if process.returncode != 0:
+                printed.seek(0)
+                failures.append(printed.read())
     tree = _children_seconds() - before[0]
-    program = sum(sampler.programs.values())
+    samplers = [sampler for _, _, sampler, _ in running]
+    program = sum(sum(sampler.programs.values()) for sampler in samplers)
     cpu = Cpu(
         program=program,
-        host=sampler.seconds("host") - program,
-        plugin=sampler.seconds("plugin"),
+        host=sum(sampler.seconds("host") for sampler in samplers) - program,
+        plugin=sum(sampler.seconds("plugin") for sampler in samplers),
         emulator=cpu_seconds(emulator_pid) - before[1],
     )
     cpu.cli = tree - cpu.host - cpu.program - cpu.plugin
     cpu.others = max(busy_seconds() - before[2] - cpu.ours, 0.0)
-    return seconds, cpu, None if process.returncode == 0 else printed
+    return seconds, cpu, "\n".join(failures) or None
 
 
 @dataclass
@@ -277,12 +300,15 @@ class Walk:
 
 
 def state_after(workdir: Path) -> tuple[int, int]:
-    """The stack's state file (the file backend's, pkg/backend/diy/state.go): its size, and
-    how many resources it holds."""
-    (path,) = (workdir / "state" / ".pulumi" / "stacks").rglob("dev.json")
-    # A failed create (its output is printed) may leave a state without resources.
-    resources = json.loads(path.read_bytes())["checkpoint"]["latest"].get("resources", [])
-    return path.stat().st_size, len(resources)
+    """The stacks' state files (the file backend's, pkg/backend/diy/state.go): their size,
+    and how many resources they hold."""
+    size = resources = 0
+    for path in (workdir / "state" / ".pulumi" / "stacks").rglob("*.json"):
+        # A failed create (its output is printed) may leave a state without resources.
+        latest = json.loads(path.read_bytes())["checkpoint"]["latest"]
+        size += path.stat().st_size
+        resources += len(latest.get("resources", []))
+    return size, resources
 
 
 def walk(
@@ -292,8 +318,11 @@ def walk(
     agents: int,
     workdir: Path,
     extra_env: dict[str, str],
+    stacks: int = 1,
 ) -> Walk:
-    """`agents` fresh agents through every step of STEPS, by the CLI, through `form`'s program."""
+    """`agents` fresh agents through every step of STEPS, by the CLI, through `form`'s
+    program: in one stack, or split into `stacks` stacks of one project whose commands
+    run side by side, each stack with its own data file."""
     project = workdir / "project"
     prepared = load_script("quickstart").prepare_project(PROGRAMS[form], project)
     env = cli_env(workdir, {**prepared, **extra_env})
@@ -303,28 +332,37 @@ def walk(
     name = yaml.safe_load((project / "Pulumi.yaml").read_text(encoding="utf-8"))["name"]
     created = [admin.create_agent() for _ in range(agents)]
     entries = [{"name": f"agent-{i}", "token_config": f"agent{i}Token"} for i in range(agents)]
-    data_file = workdir / "agents.toml"
+    names = ["dev"] if stacks == 1 else [f"part-{n + 1}" for n in range(stacks)]
+    # Each stack's share of the fleet: (its data file, its entries, their agents).
+    shares = {
+        stack: (workdir / f"agents.{stack}.toml", entries[n::stacks], created[n::stacks])
+        for n, stack in enumerate(names)
+    }
     cli("login", env["PULUMI_BACKEND_URL"])
-    cli("stack", "init", "dev", "--secrets-provider", "passphrase")
-    cli("config", "set", "quickchat:baseUrl", admin.url)
-    cli("config", "set", "agentsFile", str(data_file))
-    # Emulator tokens, on the command line in chunks: one `config set --secret` each,
-    # on stdin as the tests do, would take a CLI start per agent.
-    pairs = [
-        f"{name}:{e['token_config']}={a['tokens']['write_all']}"
-        for e, a in zip(entries, created, strict=True)
-    ]
-    for start in range(0, len(pairs), CONFIG_CHUNK):
-        secrets = [arg for p in pairs[start : start + CONFIG_CHUNK] for arg in ("--secret", p)]
-        cli("config", "set-all", *secrets)
+    for stack, (data_file, share, share_created) in shares.items():
+        cli("stack", "init", stack, "--secrets-provider", "passphrase")
+        cli("config", "set", "--stack", stack, "quickchat:baseUrl", admin.url)
+        cli("config", "set", "--stack", stack, "agentsFile", str(data_file))
+        # Emulator tokens, on the command line in chunks: one `config set --secret` each,
+        # on stdin as the tests do, would take a CLI start per agent.
+        pairs = [
+            f"{name}:{e['token_config']}={a['tokens']['write_all']}"
+            for e, a in zip(share, share_created, strict=True)
+        ]
+        for begin in range(0, len(pairs), CONFIG_CHUNK):
+            chunk = pairs[begin : begin + CONFIG_CHUNK]
+            secrets = [arg for pair in chunk for arg in ("--secret", pair)]
+            cli("config", "set-all", "--stack", stack, *secrets)
     results = []
     state = (0, 0)
     for step in STEPS:
         if step.policy is not None:
-            data_file.write_text(agents_toml(step.policy, entries), encoding="utf-8")
+            for data_file, share, _ in shares.values():
+                data_file.write_text(agents_toml(step.policy, share), encoding="utf-8")
         admin.clear_request_log()
         flags = ("--yes", "--non-interactive", f"--parallel={PARALLEL}")
-        seconds, cpu, failure = timed(cli, (*step.command, *flags), emulator_pid)
+        commands = [(*step.command, "--stack", stack, *flags) for stack in names]
+        seconds, cpu, failure = timed(cli, commands, emulator_pid)
         if failure:
             print(f"  {form}, {agents} agents, {step.name} failed:\n{failure}", file=sys.stderr)
         if step is STEPS[0]:
@@ -337,10 +375,11 @@ def walk(
     return Walk(results, *state)
 
 
-def print_size(agents: int, mode: str, by: dict[str, Walk], latency: float) -> None:
+def print_size(agents: int, stacks: int, mode: str, by: dict[str, Walk], latency: float) -> None:
     native, dynamic = by["native"], by["dynamic"]
     ms = f"{1000 * latency:g} ms"
-    print(f"\n### {agents} agents, {mode}, {ms}\n")
+    where = "" if stacks == 1 else f" in {stacks} stacks side by side"
+    print(f"\n### {agents} agents{where}, {mode}, {ms}\n")
     print("| step | requests (each) | native | dynamic | dynamic / native |")
     print("|---|---|---|---|---|")
     for n, d in zip(native.results, dynamic.results, strict=True):
@@ -381,12 +420,19 @@ def print_size(agents: int, mode: str, by: dict[str, Walk], latency: float) -> N
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--agents", type=int, nargs="+", default=[100, SIZE_THAT_FITS], help="fleet sizes"
+        "--agents", type=int, nargs="*", default=[100, SIZE_THAT_FITS], help="one-stack fleet sizes"
     )
     parser.add_argument(
         "--latency", type=float, default=LATENCY, help="seconds each API request waits (0.05)"
     )
+    parser.add_argument(
+        "--split",
+        type=int,
+        default=SPLIT_FLEET,
+        help=f"a fleet run as {STACKS} stacks side by side ({SPLIT_FLEET}; 0 for none)",
+    )
     args = parser.parse_args(argv)
+    sizes = [(agents, 1) for agents in args.agents] + ([(args.split, STACKS)] if args.split else [])
     if CLI is None:
         raise SystemExit(NO_CLI)
     version = subprocess.run([str(CLI), "version"], capture_output=True, text=True).stdout
@@ -395,16 +441,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     ok = True
     with emulator_for_benchmarks(args.latency) as emulator:
         emulator_pid = _emulator_pid()
-        for agents in args.agents:
+        for agents, stacks in sizes:
             for mode, extra_env in MODES.items():
                 by: dict[str, Walk] = {}
                 for form in ("native", "dynamic"):
                     with tempfile.TemporaryDirectory(prefix=f"bench-{form}-") as workdir:
                         by[form] = walk(
-                            emulator.admin, emulator_pid, form, agents, Path(workdir), extra_env
+                            emulator.admin,
+                            emulator_pid,
+                            form,
+                            agents,
+                            Path(workdir),
+                            extra_env,
+                            stacks,
                         )
                     ok &= all(r.sound for r in by[form].results)
-                print_size(agents, mode, by, args.latency)
+                print_size(agents, stacks, mode, by, args.latency)
                 print(f"\n{load()}")
     return verdict(ok)
 
