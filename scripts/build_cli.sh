@@ -63,7 +63,12 @@ fi
 # pulumi-language-python-exec beside itself (its main.go, main).
 build_python_host() {
     if [ ! -f "$PYTHON_HOST_SRC/main.go" ]; then
-        say "make cli: no Python language host built (no source at $PYTHON_HOST_SRC); for Python programs install the Pulumi CLI the official way: https://www.pulumi.com/docs/install/"
+        # A host an earlier build left in the cache still serves, and the CLI takes it.
+        if [ -x "$BIN/pulumi-language-python" ]; then
+            say "make cli: no Python language host source at $PYTHON_HOST_SRC to rebuild it from; keeping the one built earlier in $BIN"
+        else
+            say "make cli: no Python language host built (no source at $PYTHON_HOST_SRC); for Python programs install the Pulumi CLI the official way: https://www.pulumi.com/docs/install/"
+        fi
         return 0
     fi
     local build="$ROOT/build-python"

@@ -2,7 +2,8 @@
 
 The host is built from the source kept in ../shared/vendor/pulumi-language-python,
 beside this repository in its CI; a checkout elsewhere has none, and then `make cli`
-says so in one line and builds the rest. Both runs reuse the CLI's cache: the build
+says so in one line (keeping a host an earlier build left in the cache) and builds the
+rest. Both runs reuse the CLI's cache: the build
 itself is measured in CONTRIBUTING.md, not here.
 """
 
@@ -66,18 +67,49 @@ def test_the_cli_takes_the_python_host_beside_it_without_a_warning(tmp_path: Pat
     assert f"executable='{sys.prefix}/bin/python'" in about.stdout
 
 
-def test_make_cli_without_the_host_source_says_so_in_one_line(tmp_path: Path) -> None:
-    if not pinned_bin().joinpath("pulumi").is_file():
+@pytest.mark.parametrize("host_built_earlier", [False, True], ids=["no-host", "host-in-cache"])
+def test_make_cli_without_the_host_source_says_so_in_one_line(
+    tmp_path: Path, host_built_earlier: bool
+) -> None:
+    built = pinned_bin()
+    if not built.joinpath("pulumi").is_file():
         pytest.skip("the CLI is not built yet: this reuses its cache, it does not build it")
     # A checkout with nothing beside it: the script and the codegen host it builds.
     scripts = tmp_path / "checkout" / "scripts"
     shutil.copytree(ROOT / "scripts" / "codegen_host", scripts / "codegen_host")
     shutil.copy(BUILD_CLI, scripts / "build_cli.sh")
-    result = build(scripts / "build_cli.sh")
-    assert result.stdout.strip() == str(pinned_bin())
+    # A cache of its own, hard links to the built CLI, with or without an earlier host.
+    cache = tmp_path / "cache"
+    bin_dir = cache / built.parent.name / "bin"
+    bin_dir.mkdir(parents=True)
+    wanted = ["pulumi", "pulumi-language-yaml", "pulumi-resource-pulumi-python"]
+    wanted += ["pulumi-language-python-exec"]
+    if host_built_earlier:
+        wanted.append("pulumi-language-python")
+    for name in wanted:
+        os.link(built / name, bin_dir / name)
+    result = subprocess.run(
+        ["bash", str(scripts / "build_cli.sh")],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+        env={**os.environ, "PULUMI_QUICKCHAT_CLI_CACHE": str(cache)},
+    )
+    assert result.stdout.strip() == str(bin_dir)
     about_the_host = [line for line in result.stderr.splitlines() if "Python language host" in line]
-    assert about_the_host == [
-        "make cli: no Python language host built (no source at "
-        f"{tmp_path}/shared/vendor/pulumi-language-python); for Python programs install the "
-        "Pulumi CLI the official way: https://www.pulumi.com/docs/install/"
-    ]
+    source = f"{tmp_path}/shared/vendor/pulumi-language-python"
+    if host_built_earlier:
+        expected = (
+            f"make cli: no Python language host source at {source} to rebuild it from; "
+            f"keeping the one built earlier in {bin_dir}"
+        )
+    else:
+        expected = (
+            f"make cli: no Python language host built (no source at {source}); for Python "
+            "programs install the Pulumi CLI the official way: https://www.pulumi.com/docs/install/"
+        )
+    assert about_the_host == [expected]
+    # The codegen folder carries the real host exactly where the cache holds one.
+    codegen_host = cache / built.parent.name / "codegen-bin" / "pulumi-language-python"
+    assert codegen_host.exists() == host_built_earlier
