@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import signal
 from collections.abc import Callable, Iterator, Mapping
 from importlib.metadata import version
 
@@ -25,6 +26,22 @@ from support.sdk import CHECKED_AGAINST, reset_runtime, secret
 # Faults are retried with the real policy, only with shorter waits, so a
 # suite of fault tests stays quick. The README documents these knobs.
 FAST_RETRY_ENV = {"QUICKCHAT_RETRY_BACKOFF": "0.05", "QUICKCHAT_READ_TIMEOUT": "2"}
+
+
+def pytest_configure() -> None:
+    """Start plugins with SIGINT at its default, as the Pulumi CLI starts them.
+
+    The CLI handles SIGINT itself (`signal.Notify` in
+    pkg/backend/cancellation_scope.go), so the plugins it starts begin with
+    SIGINT's default action: a handled signal reverts to it at exec. This process
+    stands in for the CLI where a test starts a plugin directly. A run started
+    with SIGINT ignored (`nohup make test &`, or any background job of a shell
+    without job control) would hand that on to every plugin, and the SDK's dynamic
+    host, which stops on Python's KeyboardInterrupt, would then never see Ctrl-C
+    (tests/test_cancel.py).
+    """
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def pytest_report_header() -> str:
